@@ -1,0 +1,39 @@
+# Every target: `make help`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help install report test test-fast lab bench clean-outputs
+
+help:  ## List every target
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-14s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $(STAMP)
+
+install: $(STAMP)  ## Create .venv (if missing) and install the project into it
+
+report: $(STAMP)  ## Run every notebook with papermill, export HTML, write reports/index.html
+	$(BIN)/python -m helpers run
+
+test: $(STAMP)  ## Run the whole test suite (helpers, notebooks, report)
+	$(BIN)/python -m pytest
+
+test-fast: $(STAMP)  ## Run the helper tests only (skips notebook and report runs)
+	$(BIN)/python -m pytest -m "not slow"
+
+lab: $(STAMP)  ## Start JupyterLab in notebooks/
+	$(BIN)/jupyter lab --notebook-dir=notebooks
+
+bench: $(STAMP)  ## Benchmark the pipeline (see benchmarks/README or README "Performance")
+	$(BIN)/python benchmarks/bench_pipeline.py --json benchmarks/results/bench.json
+
+clean-outputs:  ## Delete every generated table, figure, report and cache (data/raw is untouched)
+	find data/processed figures reports -mindepth 1 ! -name .gitkeep -exec rm -rf {} +
+	rm -rf .cache
