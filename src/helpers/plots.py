@@ -1,7 +1,9 @@
-"""One style for every figure: the bundled CJK font, sizes, a colour-blind-safe palette,
-stable region colours, and saving as PNG + SVG (+ the CSV behind the figure).
+"""One style for every figure: the bundled Simplified Chinese font, sizes, a colour-blind-safe
+palette, stable region colours, labels in Chinese or English, and saving as PNG + SVG (+ the CSV
+behind the figure).
 
-Plot functions take ``ax=None`` and return the axes; they never parse text.
+Plot functions take a DataFrame or Series first, options keyword-only, ``ax=None`` (or ``axes=None``
+for a grid) and return the axes; they never parse text and never write files (``save_figure`` does).
 
 >>> ax = bar_chart(pd.Series({"行政复议": 3, "普法": 5}))
 >>> ax.get_yticklabels()[0].get_text() in {"行政复议", "普法"}
@@ -10,106 +12,290 @@ True
 
 from __future__ import annotations
 
+import functools
 import logging
+import math
+import re
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Mapping
 
 import matplotlib
-
-matplotlib.use("Agg") if matplotlib.get_backend().lower() in {"", "agg"} else None
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
+import yaml
+from matplotlib import colors as mcolors
 from matplotlib import font_manager
 
+from helpers import config
 from helpers.store import atomic_path
 
-# Okabe & Ito (2008) colour-blind-safe palette, black moved last.
+# Okabe & Ito (2008) colour-blind-safe palette, black moved last; Paul Tol's "muted" set extends it
+# for corpora with more than eight regions.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
-# PIL reads face 0 of the collection (Japanese) unless told otherwise; face 2 is Simplified Chinese.
+PALETTE_EXTENDED = PALETTE + [
+    "#332288", "#88CCEE", "#44AA99", "#117733", "#999933", "#DDCC77", "#CC6677", "#882255", "#AA4499",
+]
+SEQUENTIAL_CMAP = "cividis"  # perceptually uniform and readable with colour-vision deficiencies
+DIVERGING_CMAP = "PuOr_r"
+MISSING_COLOR = "#EEEEEE"
+# Section types keep one colour everywhere (schema.SECTION_TYPES order).
+SECTION_COLORS = {
+    "results": "#0072B2", "shortcomings": "#D55E00", "leadership": "#009E73",
+    "plans": "#E69F00", "other": "#BBBBBB",
+}
+SC_FAMILY = "Noto Sans CJK SC"
+# Face 2 of the collection is Simplified Chinese (0 is Japanese, which PIL would pick by default);
+# the face is looked up by name and this index is only the fallback.
 SC_FACE_INDEX = 2
 PNG_DPI = 200
+LANGUAGES = ("zh", "en")
+LABELS_FILE = config.PACKAGE_DATA / "plot_labels.yaml"
+_FIGURE_NAME = re.compile(r"[a-z0-9][a-z0-9_\-]*")
+
+_state = {"lang": "zh", "region_order": None, "styled": False}
 
 
-def cjk_font_path() -> Path:
-    """Path of the bundled Noto Sans CJK collection (PyPI package ``noto-cjk-sans-otc``, OFL-1.1)."""
+# --------------------------------------------------------------------------- font
+
+def font_collection_path() -> Path:
+    """The bundled Noto Sans CJK collection (PyPI package ``noto-cjk-sans-otc``, OFL-1.1)."""
     from noto_cjk_sans_otc import FONT_PATH
 
     return Path(str(FONT_PATH))
 
 
+def font_cache_dir() -> Path:
+    """Where the standalone Simplified Chinese face is kept: beside matplotlib's own font cache
+    (a per-user folder, so a run with ``--out`` writes nothing inside the project)."""
+    return Path(matplotlib.get_cachedir()) / "fazhi-fonts"
+
+
+@functools.cache
+def cjk_font_path() -> Path:
+    """Standalone OpenType file of the Simplified Chinese face, extracted once from the collection.
+
+    matplotlib and PIL (hence wordcloud) open face 0 of a ``.ttc``; a single-face file makes every
+    renderer use the SC glyphs without patching either library.
+
+    >>> cjk_font_path().suffix
+    '.otf'
+    """
+    from fontTools.ttLib import TTCollection, TTFont
+
+    source = font_collection_path()
+    stat = source.stat()
+    target = font_cache_dir() / f"NotoSansCJKsc-Regular-{stat.st_size}-{stat.st_mtime_ns}.otf"
+    if target.exists():
+        return target
+    collection = TTCollection(str(source), lazy=True)
+    names = [face["name"].getDebugName(1) for face in collection.fonts]
+    index = names.index(SC_FAMILY) if SC_FAMILY in names else SC_FACE_INDEX
+    face = TTFont(str(source), fontNumber=index, lazy=True)
+    if face["name"].getDebugName(1) != SC_FAMILY:
+        raise RuntimeError(f"{source} has no '{SC_FAMILY}' face (faces: {names})")
+    # Several kernels may start at once: each writes its own temporary file and renames it.
+    with atomic_path(target) as tmp:
+        face.save(str(tmp))
+        tmp.chmod(0o644)
+    return target
+
+
 def cjk_font_name() -> str:
-    """Family name matplotlib registers for the bundled font."""
+    """Family name matplotlib registers for the bundled font ('Noto Sans CJK SC')."""
     return font_manager.FontProperties(fname=str(cjk_font_path())).get_name()
 
 
-_STYLED = False
+def setup_style(*, lang: str | None = None) -> str:
+    """Register the SC font with matplotlib, apply the house style and (optionally) the label
+    language; return the font family name. Safe to call many times.
 
-
-def setup_style() -> str:
-    """Register the CJK font with matplotlib and apply the house style; return the family name.
-
-    Safe to call many times. Also raises jieba's log level so its start-up chatter stays out of
-    notebooks.
+    Also raises jieba's log level so its start-up chatter stays out of notebooks.
     """
-    global _STYLED
-    name = cjk_font_name()
-    if not _STYLED:
+    if lang is not None:
+        set_language(lang)
+    name = SC_FAMILY
+    if not _state["styled"]:
         font_manager.fontManager.addfont(str(cjk_font_path()))
+        name = cjk_font_name()
         logging.getLogger("jieba").setLevel(logging.WARNING)
-        _STYLED = True
+        _state["styled"] = True
     plt.rcParams.update({
         "font.family": "sans-serif",
+        # DejaVu stays last so a symbol missing from Noto still shows; tests check it is never needed.
         "font.sans-serif": [name, "DejaVu Sans"],
+        "font.size": 10,
         "axes.unicode_minus": False,  # the CJK font has no U+2212 minus glyph
         "axes.prop_cycle": matplotlib.cycler(color=PALETTE),
         "axes.spines.top": False,
         "axes.spines.right": False,
         "axes.titlesize": 12,
+        "axes.titleweight": "normal",  # the bundled face has one weight
         "axes.labelsize": 10,
         "xtick.labelsize": 9,
         "ytick.labelsize": 9,
         "legend.fontsize": 9,
+        "legend.frameon": False,
+        "figure.titlesize": 13,
+        "figure.titleweight": "normal",
         "figure.dpi": 100,
+        "image.cmap": SEQUENTIAL_CMAP,
         "savefig.dpi": PNG_DPI,
         "savefig.bbox": "tight",
+        "savefig.facecolor": "white",
         "svg.fonttype": "path",  # SVGs show Chinese without the font installed
+        "svg.hashsalt": "fazhi",  # stable element ids, so an unchanged figure gives an unchanged file
         "pdf.fonttype": 42,
     })
     return name
 
 
-def region_colors(regions: Iterable[str]) -> dict[str, str]:
-    """Stable colour per region: sorted names take the palette in turn, so every figure agrees."""
-    names = sorted({str(r) for r in regions})
-    return {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(names)}
+# --------------------------------------------------------------------------- labels
+
+def set_language(lang: str) -> None:
+    """Choose the language of axis titles, legends and category names: 'zh' or 'en'."""
+    if lang not in LANGUAGES:
+        raise ValueError(f"language must be one of {LANGUAGES}, not {lang!r}")
+    _state["lang"] = lang
 
 
-def save_figure(fig: plt.Figure, name: str, folder: str | Path, *, data: pd.DataFrame | None = None) -> list[Path]:
+def get_language() -> str:
+    return _state["lang"]
+
+
+@functools.cache
+def _labels() -> dict[str, dict[str, str]]:
+    raw = yaml.safe_load(LABELS_FILE.read_text(encoding="utf-8")) or {}
+    return {f"{group}.{key}": texts for group, entries in raw.items() for key, texts in entries.items()}
+
+
+def label(key: str, *, lang: str | None = None, default: str | None = None) -> str:
+    """Figure text for ``key`` ('group.name', see data/plot_labels.yaml) in the current language.
+
+    >>> label("section_type.plans", lang="en")
+    'Plans for next year'
+    >>> label("theme.新主题")
+    '新主题'
+    """
+    texts = _labels().get(key)
+    if not texts:
+        return default if default is not None else key.split(".", 1)[-1]
+    return texts.get(lang or _state["lang"]) or texts.get("zh") or key
+
+
+# --------------------------------------------------------------------------- colours
+
+def set_region_order(regions: Iterable[str]) -> None:
+    """Fix the colour of every region of the corpus, so a figure showing only some of them keeps
+    the colours of the others (call once per notebook with all regions)."""
+    _state["region_order"] = sorted({str(r) for r in regions})
+
+
+def region_colors(regions: Iterable[str], *, order: Iterable[str] | None = None) -> dict[str, str]:
+    """Stable colour per region: the sorted regions of ``order`` (default: the corpus order set with
+    ``set_region_order``, else ``regions`` themselves) take the palette in turn.
+
+    >>> region_colors(["b", "a"], order=["a", "b", "c"])
+    {'b': '#E69F00', 'a': '#0072B2'}
+    """
+    wanted = [str(r) for r in regions]
+    universe = sorted({str(r) for r in order}) if order is not None else _state["region_order"]
+    universe = list(universe or [])
+    universe += sorted(set(wanted) - set(universe))
+    index = {name: i for i, name in enumerate(universe)}
+    return {name: PALETTE_EXTENDED[index[name] % len(PALETTE_EXTENDED)] for name in dict.fromkeys(wanted)}
+
+
+def _text_color_on(color) -> str:
+    """Black or white, whichever reads better on ``color`` (WCAG relative luminance)."""
+    r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in mcolors.to_rgb(color))
+    return "black" if 0.2126 * r + 0.7152 * g + 0.0722 * b > 0.4 else "white"
+
+
+# --------------------------------------------------------------------------- saving
+
+def figure_name(name: str) -> str:
+    """File stem for a figure in the current language: ``name`` for Chinese, ``name_en`` for
+    English, so both versions can sit side by side."""
+    if not _FIGURE_NAME.fullmatch(name):
+        raise ValueError(f"figure name {name!r}: use lower-case ASCII letters, digits, '_' or '-'")
+    return name if _state["lang"] == "zh" else f"{name}_{_state['lang']}"
+
+
+def save_figure(fig: plt.Figure, name: str, folder: str | Path, *, data: pd.DataFrame | pd.Series | None = None,
+                caption: str | None = None) -> list[Path]:
     """Save ``fig`` as ``folder/name.png`` (200 dpi) and ``.svg``, plus ``name.csv`` with the data
-    behind it when given; atomically. Returns the written paths."""
+    behind it when given, each written atomically. ``caption`` (one line saying what the figure
+    shows) goes into the PNG/SVG metadata, where the report gallery reads it. Returns the paths."""
     folder = Path(folder)
+    stem = figure_name(name)
     written = []
-    for ext in ("png", "svg"):
-        target = folder / f"{name}.{ext}"
+    title = caption or (fig._suptitle.get_text() if fig._suptitle else stem)
+    for ext, metadata in (
+        ("png", {"Title": title, "Description": caption or ""}),
+        ("svg", {"Title": title, "Description": caption or "", "Date": None}),
+    ):
+        target = folder / f"{stem}.{ext}"
         with atomic_path(target) as tmp:
-            fig.savefig(tmp, format=ext, dpi=PNG_DPI)
+            fig.savefig(tmp, format=ext, dpi=PNG_DPI, metadata=metadata)
         written.append(target)
     if data is not None:
-        target = folder / f"{name}.csv"
+        frame = data.to_frame() if isinstance(data, pd.Series) else data
+        target = folder / f"{stem}.csv"
         with atomic_path(target) as tmp:
-            data.to_csv(tmp, encoding="utf-8-sig")
+            # UTF-8 with BOM so spreadsheets show Chinese; a bare row number is not data.
+            frame.to_csv(tmp, encoding="utf-8-sig", index=not isinstance(frame.index, pd.RangeIndex))
         written.append(target)
     return written
 
 
+# --------------------------------------------------------------------------- layout
+
+def facet_grid(n: int, *, ncols: int = 3, panel_size: tuple[float, float] = (3.6, 3.0),
+               subplot_kw: dict | None = None) -> tuple[plt.Figure, np.ndarray]:
+    """A figure with ``n`` panels on a grid of ``ncols`` columns; spare panels are hidden.
+    Returns the figure and the flat array of the ``n`` panels in use."""
+    setup_style()
+    n = max(1, n)
+    ncols = max(1, min(ncols, n))
+    nrows = math.ceil(n / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(panel_size[0] * ncols, panel_size[1] * nrows),
+                             squeeze=False, subplot_kw=subplot_kw, layout="constrained")
+    flat = axes.ravel()
+    for ax in flat[n:]:
+        ax.set_visible(False)
+    return fig, flat[:n]
+
+
+def _legend_below(ax: plt.Axes, *, ncol: int | None = None, title: str | None = None) -> None:
+    handles, labels = ax.get_legend_handles_labels()
+    if handles:
+        ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.12), title=title,
+                  ncol=ncol or min(len(labels), 4))
+
+
+# --------------------------------------------------------------------------- plots
+
 def bar_chart(values: pd.Series, *, ax: plt.Axes | None = None, title: str | None = None,
-              color: str | None = None, xlabel: str | None = None) -> plt.Axes:
-    """Horizontal bars, largest on top."""
+              color: str | Mapping[str, str] | None = None, xlabel: str | None = None,
+              annotate: bool = False, fmt: str = "{:,.0f}") -> plt.Axes:
+    """Horizontal bars, largest on top. ``color`` is one colour or a colour per index label.
+
+    >>> bar_chart(pd.Series({"矿区": 9000, "武江区": 12000}), xlabel="字数").get_xlabel()
+    '字数'
+    """
     setup_style()
     if ax is None:
         _, ax = plt.subplots(figsize=(6, max(2.0, 0.3 * len(values) + 1)))
     ordered = values.sort_values()
-    ax.barh([str(i) for i in ordered.index], ordered.to_numpy(), color=color or PALETTE[0])
+    labels = [str(i) for i in ordered.index]
+    if isinstance(color, Mapping):
+        bar_colors = [color.get(lab, PALETTE[0]) for lab in labels]
+    else:
+        bar_colors = color or PALETTE[0]
+    bars = ax.barh(labels, ordered.to_numpy(dtype=float), color=bar_colors)
+    if annotate:
+        ax.bar_label(bars, labels=[fmt.format(v) for v in ordered], padding=2, fontsize=8)
     if title:
         ax.set_title(title)
     if xlabel:
@@ -117,39 +303,375 @@ def bar_chart(values: pd.Series, *, ax: plt.Axes | None = None, title: str | Non
     return ax
 
 
-def word_cloud(frequencies: dict[str, float] | pd.Series, *, ax: plt.Axes | None = None,
-               title: str | None = None, max_words: int = 100, width: int = 800, height: int = 500,
-               colormap: str = "cividis", random_state: int = 0) -> plt.Axes:
-    """Word cloud drawn from a frequency table (not from raw text, so nothing is re-segmented or
-    dropped), in the bundled Simplified Chinese face."""
-    from wordcloud import WordCloud
+def small_multiple_bars(data: pd.DataFrame, *, facet: str, label_col: str, value: str, top_n: int = 10,
+                        ncols: int = 3, colors: Mapping[str, str] | None = None, xlabel: str | None = None,
+                        facet_order: Iterable[str] | None = None, sharex: bool = False,
+                        axes: Iterable[plt.Axes] | None = None) -> np.ndarray:
+    """One horizontal bar chart per ``facet`` value (e.g. region) with its ``top_n`` rows by
+    ``value``; panels share one colour per facet. Returns the panels.
 
+    >>> df = pd.DataFrame({"region": ["矿区", "矿区", "武江区"], "term": ["普法", "复议", "执法"], "n": [5, 3, 4]})
+    >>> [ax.get_title() for ax in small_multiple_bars(df, facet="region", label_col="term", value="n")]
+    ['武江区', '矿区']
+    """
     setup_style()
-    freqs = {str(k): float(v) for k, v in dict(frequencies).items() if v > 0}
+    groups = list(facet_order) if facet_order is not None else sorted(data[facet].astype(str).unique())
+    colors = colors or region_colors(groups)
+    if axes is None:
+        _, axes = facet_grid(len(groups), ncols=ncols, panel_size=(3.4, 0.26 * top_n + 1.0))
+    axes = np.asarray(list(axes) if not isinstance(axes, np.ndarray) else axes).ravel()
+    xmax = data[value].max() if sharex and len(data) else None
+    for ax, group in zip(axes, groups):
+        rows = data[data[facet].astype(str) == group].nlargest(top_n, value)
+        bar_chart(rows.set_index(label_col)[value], ax=ax, color=colors.get(group, PALETTE[0]))
+        ax.set_title(group, fontsize=11)
+        if xlabel:
+            ax.set_xlabel(xlabel)
+        if xmax:
+            ax.set_xlim(0, xmax * 1.05)
+    return axes
+
+
+def heatmap(matrix: pd.DataFrame, *, ax: plt.Axes | None = None, cmap: str = SEQUENTIAL_CMAP,
+            annotate: bool = True, fmt: str = "{:.0f}", vmin: float | None = None, vmax: float | None = None,
+            colorbar_label: str | None = None, missing_text: str = "", title: str | None = None,
+            center: float | None = None) -> plt.Axes:
+    """Heatmap of a rows × columns table; missing cells (NaN, e.g. "not reported") are drawn in
+    light grey with ``missing_text``, apart from any stated value including zero. ``center`` gives a
+    diverging scale around that value.
+
+    >>> heatmap(pd.DataFrame({"普法": [1.0, None]}, index=["矿区", "武江区"])).get_yticklabels()[1].get_text()
+    '武江区'
+    """
+    setup_style()
+    values = matrix.to_numpy(dtype=float)
     if ax is None:
-        _, ax = plt.subplots(figsize=(width / 100, height / 100))
-    cloud = WordCloud(
-        font_path=str(cjk_font_path()), width=width, height=height, max_words=max_words,
-        background_color="white", colormap=colormap, random_state=random_state,
-        collocations=False, prefer_horizontal=0.95,
-    )
-    # WordCloud passes font_path straight to PIL, which opens face 0 (Japanese); ask for the SC face.
-    from PIL import ImageFont
-
-    original = ImageFont.truetype
-
-    def truetype_sc(font=None, size=10, index=0, *args, **kwargs):
-        if str(font) == str(cjk_font_path()):
-            index = SC_FACE_INDEX
-        return original(font, size, index, *args, **kwargs)
-
-    ImageFont.truetype = truetype_sc
-    try:
-        cloud.generate_from_frequencies(freqs)
-    finally:
-        ImageFont.truetype = original
-    ax.imshow(cloud.to_array(), interpolation="bilinear")
-    ax.set_axis_off()
+        nrows, ncols = values.shape
+        _, ax = plt.subplots(figsize=(max(4.0, 0.55 * ncols + 2.5), max(2.5, 0.42 * nrows + 1.5)))
+    finite = values[np.isfinite(values)]
+    if vmin is None:
+        vmin = float(finite.min()) if finite.size else 0.0
+    if vmax is None:
+        vmax = float(finite.max()) if finite.size else 1.0
+    if center is not None:
+        span = max(abs(vmax - center), abs(center - vmin)) or 1.0
+        vmin, vmax = center - span, center + span
+        cmap = cmap if cmap != SEQUENTIAL_CMAP else DIVERGING_CMAP
+    if vmin == vmax:
+        vmax = vmin + 1.0
+    colormap = matplotlib.colormaps[cmap].with_extremes(bad=MISSING_COLOR)
+    image = ax.imshow(np.ma.masked_invalid(values), cmap=colormap, vmin=vmin, vmax=vmax, aspect="auto")
+    ax.set_xticks(range(values.shape[1]), [str(c) for c in matrix.columns], rotation=45, ha="right",
+                  rotation_mode="anchor")
+    ax.set_yticks(range(values.shape[0]), [str(i) for i in matrix.index])
+    ax.tick_params(length=0)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    if annotate:
+        norm = mcolors.Normalize(vmin=vmin, vmax=vmax)
+        for (i, j), v in np.ndenumerate(values):
+            if np.isfinite(v):
+                ax.text(j, i, fmt.format(v), ha="center", va="center", fontsize=8,
+                        color=_text_color_on(colormap(norm(v))))
+            elif missing_text:
+                ax.text(j, i, missing_text, ha="center", va="center", fontsize=7, color="#666666")
+    bar = ax.figure.colorbar(image, ax=ax, shrink=0.8)
+    bar.outline.set_visible(False)
+    if colorbar_label:
+        bar.set_label(colorbar_label)
     if title:
         ax.set_title(title)
     return ax
+
+
+def radar(profile: pd.DataFrame, *, ax: plt.Axes | None = None, colors: Mapping[str, str] | None = None,
+          fill_alpha: float = 0.08, title: str | None = None, legend: bool = True) -> plt.Axes:
+    """Radar (spider) chart: one closed line per row of ``profile``, one spoke per column.
+
+    >>> prof = pd.DataFrame({"执法": [0.3, 0.1], "复议": [0.2, 0.4], "普法": [0.5, 0.5]}, index=["矿区", "武江区"])
+    >>> radar(prof).name
+    'polar'
+    """
+    setup_style()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.5, 6.5), subplot_kw={"projection": "polar"})
+    elif ax.name != "polar":
+        raise ValueError("radar() needs polar axes: plt.subplots(subplot_kw={'projection': 'polar'})")
+    spokes = [str(c) for c in profile.columns]
+    angles = np.linspace(0, 2 * np.pi, len(spokes), endpoint=False)
+    closed = np.append(angles, angles[0])
+    colors = colors or region_colors(profile.index)
+    for name, row in profile.iterrows():
+        values = row.to_numpy(dtype=float)
+        values = np.append(values, values[0])
+        color = colors.get(str(name), PALETTE[0])
+        ax.plot(closed, values, color=color, linewidth=1.6, label=str(name))
+        ax.fill(closed, values, color=color, alpha=fill_alpha)
+    ax.set_theta_offset(np.pi / 2)
+    ax.set_theta_direction(-1)
+    ax.set_xticks(angles, spokes)
+    ax.tick_params(axis="y", labelsize=7, colors="#555555")
+    ax.spines["polar"].set_visible(False)
+    if title:
+        ax.set_title(title, pad=18)
+    if legend:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.05, 1.0))
+    return ax
+
+
+def grouped_bars(data: pd.DataFrame, *, ax: plt.Axes | None = None, colors: Mapping[str, str] | None = None,
+                 horizontal: bool = True, xlabel: str | None = None, title: str | None = None,
+                 log: bool = False, annotate: bool = False, fmt: str = "{:,.0f}",
+                 legend_title: str | None = None) -> plt.Axes:
+    """Bars for each category (rows) side by side for each group (columns, e.g. regions or years).
+    A missing value draws no bar, so "not reported" never looks like zero.
+
+    >>> df = pd.DataFrame({"矿区": [3, None], "武江区": [5, 2]}, index=["复议案件", "普法活动"])
+    >>> len(grouped_bars(df).patches)
+    3
+    """
+    setup_style()
+    categories = [str(i) for i in data.index]
+    groups = [str(c) for c in data.columns]
+    if ax is None:
+        size = (7.0, max(2.5, 0.22 * len(categories) * max(1, len(groups)) + 1.2))
+        _, ax = plt.subplots(figsize=size if horizontal else size[::-1])
+    colors = colors or region_colors(groups)
+    width = 0.8 / max(1, len(groups))
+    positions = np.arange(len(categories))
+    for k, group in enumerate(groups):
+        values = data.iloc[:, k].to_numpy(dtype=float)
+        keep = np.isfinite(values)
+        offset = positions[keep] + (k - (len(groups) - 1) / 2) * width
+        draw = ax.barh if horizontal else ax.bar
+        bars = draw(offset, values[keep], width * 0.95, color=colors.get(group, PALETTE[k % len(PALETTE)]),
+                    label=group)
+        if annotate:
+            ax.bar_label(bars, labels=[fmt.format(v) for v in values[keep]], padding=2, fontsize=7)
+    if horizontal:
+        ax.set_yticks(positions, categories)
+        ax.invert_yaxis()
+        if log:
+            ax.set_xscale("log")
+        if xlabel:
+            ax.set_xlabel(xlabel)
+    else:
+        ax.set_xticks(positions, categories, rotation=30, ha="right", rotation_mode="anchor")
+        if log:
+            ax.set_yscale("log")
+        if xlabel:
+            ax.set_ylabel(xlabel)
+    value_axis = ax.xaxis if horizontal else ax.yaxis
+    if log:
+        value_axis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    if title:
+        ax.set_title(title)
+    ax.legend(title=legend_title, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    return ax
+
+
+def composition_bars(data: pd.DataFrame, *, ax: plt.Axes | None = None, colors: Mapping[str, str] | None = None,
+                     normalize: bool = True, xlabel: str | None = None, title: str | None = None,
+                     legend_title: str | None = None, component_labels: Mapping[str, str] | None = None) -> plt.Axes:
+    """Stacked horizontal bars: one bar per row (e.g. report), one segment per column (e.g. section
+    type), as shares of the row total when ``normalize``.
+
+    >>> df = pd.DataFrame({"results": [800, 600], "plans": [200, 100]}, index=["矿区", "武江区"])
+    >>> ax = composition_bars(df)
+    >>> float(round(ax.patches[0].get_width(), 2))
+    0.8
+    """
+    setup_style()
+    table = data.fillna(0).astype(float)
+    if normalize:
+        totals = table.sum(axis=1).replace(0, np.nan)
+        table = table.div(totals, axis=0).fillna(0)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7.5, max(2.0, 0.45 * len(table) + 1.2)))
+    colors = colors or SECTION_COLORS
+    left = np.zeros(len(table))
+    rows = [str(i) for i in table.index]
+    for k, column in enumerate(table.columns):
+        values = table[column].to_numpy()
+        shown = (component_labels or {}).get(column, str(column))
+        ax.barh(rows, values, left=left, color=colors.get(column, PALETTE[k % len(PALETTE)]), label=shown,
+                edgecolor="white", linewidth=0.5)
+        left += values
+    ax.invert_yaxis()
+    if normalize:
+        ax.set_xlim(0, 1)
+        ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+    if xlabel:
+        ax.set_xlabel(xlabel)
+    if title:
+        ax.set_title(title)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15 if xlabel else -0.08), ncol=min(5, len(table.columns)),
+              title=legend_title)
+    return ax
+
+
+def _single_hue(color: str):
+    """Colour function for wordcloud: the given hue, darker for larger words."""
+    rgb = np.array(mcolors.to_rgb(color))
+
+    def color_func(word, font_size, position, orientation, random_state=None, **kwargs):
+        # font sizes run from about 10 to 200 px; small words are lighter but stay readable
+        weight = min(1.0, 0.45 + font_size / 120)
+        r, g, b = (255 * (1 - weight + weight * rgb)).astype(int)
+        return f"rgb({r}, {g}, {b})"
+
+    return color_func
+
+
+def word_cloud(frequencies: Mapping[str, float] | pd.Series, *, ax: plt.Axes | None = None,
+               title: str | None = None, max_words: int = 100, width: int = 800, height: int = 500,
+               color: str | None = None, colormap: str = SEQUENTIAL_CMAP, random_state: int = 0) -> plt.Axes:
+    """Word cloud drawn from a frequency table (not from raw text, so nothing is re-segmented and
+    single characters such as 案 are kept), in the bundled Simplified Chinese face. ``color`` draws
+    every word in one hue (e.g. the region's colour); otherwise ``colormap``.
+
+    >>> word_cloud({"行政复议": 5, "案": 2}).axison
+    False
+    """
+    setup_style()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(width / 100, height / 100))
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title)
+    cloud = make_word_cloud(frequencies, max_words=max_words, width=width, height=height, color=color,
+                            colormap=colormap, random_state=random_state)
+    if cloud is not None:
+        ax.imshow(cloud.to_array(), interpolation="bilinear")
+    return ax
+
+
+def make_word_cloud(frequencies: Mapping[str, float] | pd.Series, *, max_words: int = 100, width: int = 800,
+                    height: int = 500, color: str | None = None, colormap: str = SEQUENTIAL_CMAP,
+                    random_state: int = 0):
+    """The laid-out ``wordcloud.WordCloud`` behind ``word_cloud`` (None when no frequency is
+    positive); its ``layout_`` lists every word placed.
+
+    >>> "案" in {word for (word, _), *_ in make_word_cloud({"行政复议": 5, "案": 2}).layout_}
+    True
+    """
+    from wordcloud import WordCloud
+
+    freqs = {str(k): float(v) for k, v in dict(frequencies).items() if pd.notna(v) and v > 0}
+    if not freqs:
+        return None
+    cloud = WordCloud(
+        font_path=str(cjk_font_path()), width=width, height=height, max_words=max_words,
+        background_color="white", colormap=colormap, random_state=random_state,
+        collocations=False, prefer_horizontal=0.95, color_func=_single_hue(color) if color else None,
+    )
+    return cloud.generate_from_frequencies(freqs)
+
+
+def word_cloud_grid(frequencies: pd.DataFrame, *, group: str, term: str, value: str, ncols: int = 3,
+                    max_words: int = 60, colors: Mapping[str, str] | None = None,
+                    group_order: Iterable[str] | None = None, axes: Iterable[plt.Axes] | None = None) -> np.ndarray:
+    """One word cloud per ``group`` (e.g. region) from a long frequency table, each in its group's
+    colour. Returns the panels.
+
+    >>> df = pd.DataFrame({"region": ["矿区", "武江区"], "term": ["普法", "执法"], "n": [5, 4]})
+    >>> len(word_cloud_grid(df, group="region", term="term", value="n"))
+    2
+    """
+    setup_style()
+    groups = list(group_order) if group_order is not None else sorted(frequencies[group].astype(str).unique())
+    colors = colors or region_colors(groups)
+    if axes is None:
+        _, axes = facet_grid(len(groups), ncols=ncols, panel_size=(4.0, 2.8))
+    axes = np.asarray(list(axes) if not isinstance(axes, np.ndarray) else axes).ravel()
+    for ax, name in zip(axes, groups):
+        rows = frequencies[frequencies[group].astype(str) == name]
+        word_cloud(rows.groupby(term)[value].sum(), ax=ax, title=name, max_words=max_words,
+                   width=600, height=400, color=colors.get(name))
+    return axes
+
+
+SECTION_TYPE_ORDER = ("results", "leadership", "shortcomings", "plans", "other")
+
+
+def section_lengths(lengths: pd.DataFrame, *, ax: plt.Axes | None = None,
+                    title: str | None = None) -> plt.Axes:
+    """Stacked horizontal bars: characters per section type (columns) for each region (rows).
+
+    ``lengths`` is a region x section_type table of character counts (e.g. a pivot of the
+    top-level sections table).
+    """
+    setup_style()
+    columns = [c for c in SECTION_TYPE_ORDER if c in lengths.columns] + \
+        [c for c in lengths.columns if c not in SECTION_TYPE_ORDER]
+    table = lengths.reindex(columns=columns).fillna(0)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, max(2.5, 0.5 * len(table) + 1.2)))
+    left = pd.Series(0.0, index=table.index)
+    labels = [str(i) for i in table.index]
+    for i, column in enumerate(table.columns):
+        ax.barh(labels, table[column].to_numpy(), left=left.to_numpy(),
+                color=PALETTE[i % len(PALETTE)], label=str(column))
+        left += table[column]
+    ax.invert_yaxis()
+    ax.set_xlabel("characters")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)  # outside the bars
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+# --------------------------------------------------------------------------- indicators
+
+def coverage_heatmap(coverage: pd.DataFrame, *, ax: plt.Axes | None = None, top_n: int | None = 40,
+                     title: str | None = None) -> plt.Axes:
+    """Which report states which indicator: indicators (rows, most-reported first) × reports
+    (columns) from ``indicators.coverage_table``; a filled cell is a stated value.
+
+    >>> cov = pd.DataFrame({"甲区 2022": [1, 0], "乙区 2024": [1, 1], "n_reports": [2, 1]}, index=["普法", "复议"])
+    >>> coverage_heatmap(cov).get_yticklabels()[0].get_text()
+    '普法'
+    """
+    setup_style()
+    table = coverage.drop(columns=["n_reports"], errors="ignore")
+    if "n_reports" in coverage.columns:
+        table = table.loc[coverage["n_reports"] > 0]
+    if top_n:
+        table = table.head(top_n)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(1.1 * len(table.columns) + 3, 0.28 * len(table) + 1.5))
+    ax.imshow(table.to_numpy(dtype=float), aspect="auto", cmap=SEQUENTIAL_CMAP, vmin=0, vmax=1.6,
+              interpolation="nearest")
+    ax.set_xticks(range(len(table.columns)), [str(c) for c in table.columns], rotation=30, ha="right")
+    ax.set_yticks(range(len(table.index)), [str(i) for i in table.index])
+    ax.tick_params(length=0)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def indicator_bars(values: pd.DataFrame, *, indicators: Iterable[str] | None = None, ncols: int = 3,
+                   colors: Mapping[str, str] | None = None) -> np.ndarray:
+    """One bar panel per indicator (rows of ``indicators.indicator_values``): each report's stated
+    value, approximate values hatched, reports that do not state it left out. Returns the panels."""
+    setup_style()
+    names = list(indicators) if indicators is not None else list(dict.fromkeys(values["indicator_name"]))
+    colors = colors or region_colors(values["region"].dropna().astype(str))
+    _, axes = facet_grid(len(names), ncols=ncols, panel_size=(3.8, 0.45 * values["doc_id"].nunique() + 1.2))
+    for ax, name in zip(axes, names):
+        rows = values[values["indicator_name"] == name].sort_values("value")
+        labels = rows["region"].fillna(rows["doc_id"]).astype(str).tolist()
+        bars = ax.barh(labels, rows["value"].to_numpy(dtype=float),
+                       color=[colors.get(lab, PALETTE[0]) for lab in labels])
+        for bar, approx in zip(bars, rows["approx"]):
+            if approx:
+                bar.set_hatch("///")
+        shown = [f"{v:,.0f}{m if m in ('余', '多', '以上') else ''}" if float(v).is_integer() else f"{v:,.1f}"
+                 for v, m in zip(rows["value"], rows["approx_marker"].fillna(""))]
+        ax.bar_label(bars, labels=shown, padding=2, fontsize=8)
+        unit = rows["unit"].iloc[0] if len(rows) else ""
+        ax.set_title(f"{name} ({unit})" if unit else name, fontsize=10)
+        ax.margins(x=0.25)
+    return axes

@@ -1,0 +1,313 @@
+"""Benchmark of the corpus pipeline against the floor of bare jieba segmentation.
+
+Builds a synthetic corpus of N reports by sampling sentences from data/raw/ (fixed seed) into a
+temporary folder, then measures, each phase in a fresh process:
+
+  (a) bare ``jieba.lcut`` over the same texts in one process (the floor);
+  (b) the full processing (read, clean, structure, segment, quantities, tables) in one process;
+  (c) the same with 2 workers (cold cache of its own);
+  (d) a second run of (b) over the unchanged corpus (cache warm).
+
+It prints b/a, b/c, d/b and the peak memory (resident set of the phase's whole process tree), and
+with ``--json FILE`` writes them. ``--papermill`` also times ``python -m helpers run`` on the five
+sample reports against the bare kernel start-up and imports of the four notebooks.
+
+    python benchmarks/bench_pipeline.py --n 1000 --json /tmp/bench.json
+    python benchmarks/bench_pipeline.py --n 10000 --phases b      # memory at scale
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from helpers import config  # noqa: E402
+
+TARGETS = {"full_vs_jieba": ("<=", 1.3), "speedup_2_workers": (">=", 1.6), "warm_vs_cold": ("<=", 0.05)}
+PEAK_RSS_TARGET_MB = 2048
+# Lines this short are headings, titles, signatures and dates: kept as they are so every synthetic
+# report keeps the genre's skeleton; longer lines are paragraphs, rebuilt from sampled sentences.
+HEADING_MAX_CHARS = 60
+SENTENCE_END = re.compile(r"(?<=[。!?;!?;])")
+
+
+# ---------------------------------------------------------------- synthetic corpus
+
+def sentence_pool(raw_dir: Path) -> tuple[list[str], list[list[str]]]:
+    """All sentences of the sample reports, and each report's lines."""
+    sentences, reports = [], []
+    for path in sorted(raw_dir.glob("*.txt")):
+        lines = path.read_text(encoding="utf-8").splitlines()
+        reports.append(lines)
+        for line in lines:
+            if len(line) > HEADING_MAX_CHARS:
+                sentences.extend(s for s in SENTENCE_END.split(line) if len(s) > 4)
+    return sentences, reports
+
+
+def synthetic_report(rng: random.Random, sentences: list[str], skeleton: list[str], chars: int) -> str:
+    """One report: ``skeleton``'s short lines kept, each paragraph refilled with random sentences
+    so that the report has about ``chars`` characters."""
+    body = sum(len(line) for line in skeleton if len(line) > HEADING_MAX_CHARS) or 1
+    fixed = sum(len(line) for line in skeleton if len(line) <= HEADING_MAX_CHARS)
+    scale = max(chars - fixed, 0) / body
+    out = []
+    for line in skeleton:
+        if len(line) <= HEADING_MAX_CHARS:
+            out.append(line)
+            continue
+        target = len(line) * scale
+        paragraph, size = [], 0
+        while size < target:
+            sentence = rng.choice(sentences)
+            paragraph.append(sentence)
+            size += len(sentence)
+        out.append("".join(paragraph))
+    return "\n".join(out) + "\n"
+
+
+def build_corpus_folder(folder: Path, *, n: int, seed: int, chars: int) -> int:
+    """Write ``n`` synthetic reports to ``folder``; return their total characters."""
+    rng = random.Random(seed)
+    sentences, reports = sentence_pool(config.RAW)
+    folder.mkdir(parents=True, exist_ok=True)
+    total = 0
+    for i in range(n):
+        text = synthetic_report(rng, sentences, rng.choice(reports), chars)
+        (folder / f"syn_{i:06d}.txt").write_text(text, encoding="utf-8")
+        total += len(text)
+    return total
+
+
+# ---------------------------------------------------------------- phases (each in its own process)
+
+def phase_jieba(corpus: Path) -> dict:
+    import logging
+
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    texts = [p.read_text(encoding="utf-8") for p in sorted(corpus.glob("*.txt"))]
+    jieba.initialize()  # the dictionary load is start-up, not segmentation
+    start = time.perf_counter()
+    n_tokens = sum(len(jieba.lcut(text)) for text in texts)
+    return {"seconds": time.perf_counter() - start, "tokens": n_tokens}
+
+
+def phase_full(corpus: Path, *, workers: int, cache: Path, out: Path) -> dict:
+    start = time.perf_counter()
+    from helpers import pipeline
+
+    summary = pipeline.process_corpus(corpus, out=out, workers=workers, cache=cache, progress=False)
+    return {"seconds": time.perf_counter() - start, **summary}
+
+
+def run_phase(args: argparse.Namespace) -> None:
+    corpus = Path(args.corpus)
+    if args.phase == "jieba":
+        result = phase_jieba(corpus)
+    else:
+        result = phase_full(corpus, workers=args.workers, cache=Path(args.cache), out=Path(args.out))
+    result["self_maxrss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    Path(args.result).write_text(json.dumps(result, default=str), encoding="utf-8")
+
+
+class TreeMemory:
+    """Peak resident memory of a process and all its descendants, sampled every 50 ms."""
+
+    def __init__(self, pid: int) -> None:
+        import psutil
+
+        self.root = psutil.Process(pid)
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+
+    def _watch(self) -> None:
+        import psutil
+
+        while not self._stop.is_set():
+            try:
+                procs = [self.root, *self.root.children(recursive=True)]
+                total = 0
+                for proc in procs:
+                    try:
+                        total += proc.memory_info().rss
+                    except psutil.Error:
+                        pass
+                self.peak = max(self.peak, total)
+            except psutil.Error:
+                pass
+            self._stop.wait(0.05)
+
+    def stop(self) -> float:
+        self._stop.set()
+        self._thread.join()
+        return self.peak / 2**20
+
+
+def spawn_phase(phase: str, corpus: Path, work: Path, *, workers: int = 1, cache: Path | None = None,
+                out: Path | None = None) -> dict:
+    result = work / f"result_{phase}_{time.monotonic_ns()}.json"
+    cmd = [sys.executable, __file__, "--phase", phase, "--corpus", str(corpus), "--result", str(result),
+           "--workers", str(workers), "--cache", str(cache or work / "cache"), "--out", str(out or work / "out")]
+    env = {**os.environ, "FAZHI_PROGRESS": "0", "PYTHONPATH": str(ROOT / "src")}
+    proc = subprocess.Popen(cmd, env=env)
+    memory = TreeMemory(proc.pid)
+    code = proc.wait()
+    peak = memory.stop()
+    if code != 0:
+        raise SystemExit(f"phase {phase} failed with exit code {code}")
+    data = json.loads(result.read_text(encoding="utf-8"))
+    data["tree_peak_rss_mb"] = max(peak, data["self_maxrss_mb"])
+    return data
+
+
+# ---------------------------------------------------------------- papermill overhead
+
+IMPORT_LINE = re.compile(r"^\s*(import\s+\S|from\s+\S+\s+import\s)")
+
+
+def import_only_notebook(source: Path, target: Path) -> None:
+    """Copy of a notebook with one code cell holding only its import statements."""
+    import nbformat
+
+    nb = nbformat.read(source, as_version=4)
+    imports = [line for cell in nb.cells if cell.cell_type == "code"
+               for line in cell.source.splitlines() if IMPORT_LINE.match(line)]
+    bare = nbformat.v4.new_notebook(metadata=nb.metadata)
+    bare.cells = [nbformat.v4.new_code_cell("\n".join(imports))]
+    nbformat.write(bare, target)
+
+
+BARE_RUNNER = """
+import sys, papermill
+for path in sys.argv[2:]:
+    papermill.execute_notebook(path, path + ".out.ipynb", cwd=sys.argv[1], progress_bar=False, log_output=False)
+"""
+
+
+def papermill_overhead(work: Path) -> dict:
+    """Seconds of ``python -m helpers run`` on data/raw (cold cache, then warm) against the bare
+    kernel start-up plus imports of the same four notebooks, run the same way."""
+    env = {**os.environ, "FAZHI_PROGRESS": "0"}
+    out = work / "report_run"
+    timings = {}
+    for label in ("run_cold_s", "run_warm_s"):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "helpers", "run", "--out", str(out)], cwd=ROOT, env=env,
+                       check=True, stdout=subprocess.DEVNULL)
+        timings[label] = time.perf_counter() - start
+    bare_dir = work / "bare_notebooks"
+    bare_dir.mkdir(exist_ok=True)
+    paths = []
+    for name in config.NOTEBOOK_ORDER:
+        target = bare_dir / f"{name}.ipynb"
+        import_only_notebook(config.NOTEBOOKS / f"{name}.ipynb", target)
+        paths.append(str(target))
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", BARE_RUNNER, str(config.NOTEBOOKS), *paths], cwd=ROOT, env=env,
+                   check=True)
+    timings["bare_kernels_s"] = time.perf_counter() - start
+    timings["papermill_ratio"] = timings["run_cold_s"] / timings["bare_kernels_s"]
+    timings["papermill_ratio_warm"] = timings["run_warm_s"] / timings["bare_kernels_s"]
+    return timings
+
+
+# ---------------------------------------------------------------- main
+
+def verdict(key: str, value: float) -> str:
+    op, target = TARGETS[key]
+    ok = value <= target if op == "<=" else value >= target
+    return f"{'ok' if ok else 'MISSED'} (target {op} {target})"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=1000, help="synthetic reports (default 1000)")
+    parser.add_argument("--chars", type=int, default=8000, help="characters per report (default 8000)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--json", type=Path, help="write the figures to this JSON file")
+    parser.add_argument("--workdir", type=Path, help="folder for the corpus, caches and outputs (default: a tmp dir)")
+    parser.add_argument("--keep", action="store_true", help="keep the work folder")
+    parser.add_argument("--phases", default="abcd", help="which phases to run (default abcd)")
+    parser.add_argument("--papermill", action="store_true", help="also measure the papermill overhead")
+    # Internal: one phase in this (child) process.
+    parser.add_argument("--phase", choices=["jieba", "full"], help=argparse.SUPPRESS)
+    for name in ("corpus", "result", "cache", "out"):
+        parser.add_argument(f"--{name}", help=argparse.SUPPRESS)
+    parser.add_argument("--workers", type=int, default=1, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.phase:
+        run_phase(args)
+        return 0
+
+    work = args.workdir or Path(tempfile.mkdtemp(prefix="fazhi_bench_"))
+    work.mkdir(parents=True, exist_ok=True)
+    corpus = work / "corpus"
+    try:
+        if corpus.is_dir():
+            shutil.rmtree(corpus)
+        chars = build_corpus_folder(corpus, n=args.n, seed=args.seed, chars=args.chars)
+        print(f"corpus: {args.n} reports, {chars:,} characters in {corpus}", flush=True)
+        results: dict[str, dict] = {}
+        if "a" in args.phases:
+            results["a"] = spawn_phase("jieba", corpus, work)
+        if "b" in args.phases or "d" in args.phases:
+            results["b"] = spawn_phase("full", corpus, work, workers=1, cache=work / "cache_b", out=work / "out_b")
+        if "c" in args.phases:
+            results["c"] = spawn_phase("full", corpus, work, workers=2, cache=work / "cache_c", out=work / "out_c")
+        if "d" in args.phases:
+            results["d"] = spawn_phase("full", corpus, work, workers=1, cache=work / "cache_b", out=work / "out_d")
+        for phase, data in results.items():
+            rate = chars / data["seconds"] / 1e6
+            print(f"  ({phase}) {data['seconds']:8.2f} s  {rate:5.2f} M chars/s  peak {data['tree_peak_rss_mb']:7.0f} MB",
+                  flush=True)
+
+        figures: dict[str, float | int | None] = {"n_docs": args.n, "chars": chars}
+        seconds = {k: v["seconds"] for k, v in results.items()}
+        figures["full_vs_jieba"] = seconds["b"] / seconds["a"] if {"a", "b"} <= seconds.keys() else None
+        figures["speedup_2_workers"] = seconds["b"] / seconds["c"] if {"b", "c"} <= seconds.keys() else None
+        figures["warm_vs_cold"] = seconds["d"] / seconds["b"] if {"b", "d"} <= seconds.keys() else None
+        figures["peak_rss_mb"] = max(v["tree_peak_rss_mb"] for k, v in results.items() if k != "a") \
+            if set(results) - {"a"} else None
+        figures["seconds"] = seconds
+        figures["cpu_count"] = os.cpu_count()
+        for key in TARGETS:
+            if figures[key] is not None:
+                print(f"{key:18s} {figures[key]:7.3f}  {verdict(key, figures[key])}")
+        if figures["peak_rss_mb"] is not None:
+            ok = "ok" if figures["peak_rss_mb"] < PEAK_RSS_TARGET_MB else "over"
+            print(f"{'peak_rss_mb':18s} {figures['peak_rss_mb']:7.0f}  ({ok}: target < {PEAK_RSS_TARGET_MB} MB at N=10,000)")
+        if args.papermill:
+            figures.update(papermill_overhead(work))
+            print(f"papermill: run {figures['run_cold_s']:.1f} s cold / {figures['run_warm_s']:.1f} s warm, "
+                  f"bare kernels+imports {figures['bare_kernels_s']:.1f} s, ratio {figures['papermill_ratio']:.2f} "
+                  f"(warm {figures['papermill_ratio_warm']:.2f}; target <= 2)")
+        if args.json:
+            args.json.parent.mkdir(parents=True, exist_ok=True)
+            args.json.write_text(json.dumps(figures, indent=2), encoding="utf-8")
+            print(f"wrote {args.json}")
+    finally:
+        if not args.keep and not args.workdir:
+            shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,476 @@
+"""Cleaning of report text: named steps, each counted, applied in a fixed order.
+
+Steps (``STEPS``, in order):
+
+``lookalikes``
+    Unicode NFKC on compatibility ideographs and Kangxi radicals, plus the mapping in
+    ``data/lookalikes.tsv`` for what NFKC leaves alone (CJK Radicals Supplement: ⻄ → 西).
+``fullwidth``
+    Full-width digits and Latin letters become ASCII (２０２２ → 2022, ＡＢＣ → ABC).
+``whitespace``
+    Non-breaking, ideographic and zero-width spaces, tabs and indentation removed or made plain;
+    runs of spaces collapsed; spaces between two Chinese characters dropped; blank lines removed
+    (paragraph breaks are then single line breaks).
+``punctuation``
+    One form, described below.
+``chrome``
+    Page chrome dropped (``data/chrome.yaml``): breadcrumbs (当前位置), 打印/关闭, 相关附件,
+    相关信息, page numbers. Publication lines (发布日期/来源) and the closing signature, date
+    and disclosure note are removed from the text but kept in ``CleanResult.metadata``.
+``line_joins``
+    A line break inside a word, number or sentence is removed (全区工 / 作规划计划); a break after
+    sentence-final punctuation, after a heading or a title line, or before a heading stays.
+
+The punctuation form
+    Chinese text uses full-width punctuation: ， 。 ： ； （ ） ？ ！ and curly quotes “ ” ‘ ’.
+    ASCII , : ; ( ) ? ! and straight double quotes become full-width when they stand in Chinese
+    context (a Chinese character, a full-width sign or a line edge beside them). Numbers stay
+    ASCII and intact: digits, the decimal point (18.3%), the percent sign (NFKC makes ％ into %),
+    hyphens in ranges and dates (2021-2025, 2023-03-14), colons in times (14:50) and thousands
+    separators (18,032). A full stop "." ending Chinese text becomes 。; list markers (1.) keep
+    their ASCII point. Dashes (—) and the middle dot (·) are left as they are. Text between
+    ASCII letters (f(x), ISO 9001, a URL) is left alone.
+
+Every document gets the same form, so sentences compare equal whatever the source format.
+
+>>> result = clean_text("发布日期:2023-03-14 来源:区司法局\\n2024年收到行政复议案件114宗,纠错率18.3%,\\n较上年下降")
+>>> result.text
+'2024年收到行政复议案件114宗，纠错率18.3%，较上年下降'
+>>> result.metadata["published"], result.counts["line_joins"]
+('2023-03-14', 1)
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import pandas as pd
+import yaml
+
+from helpers import config
+
+STEPS = ("lookalikes", "fullwidth", "whitespace", "punctuation", "chrome", "line_joins")
+
+CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+# Full-width signs that count as Chinese context for the punctuation rule.
+FULLWIDTH_PUNCT = "，。、：；（）？！“”‘’《》〈〉【】「」『』…—·％"
+TERMINAL = "。！？；：…"
+CLOSERS = "”’）》】」』"
+HEADING_START = re.compile(
+    r"^(第[一二三四五六七八九十百零〇两\d]+[部分章节篇]|[一二三四五六七八九十百]+(?:、|[.．](?!\d))|"
+    r"[（(][一二三四五六七八九十百]+[）)]|\d{1,2}(?:、|[.．](?!\d))|[（(]\d{1,2}[）)]|[①-⑳])"
+)
+TITLE_LINE = re.compile(r"(报告|情况|总结|汇报)[）)]?$")
+
+
+@dataclass
+class CleanResult:
+    """Cleaned text, how often each step changed it, and metadata captured from removed lines."""
+
+    text: str
+    counts: dict[str, int] = field(default_factory=dict)
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+@lru_cache(maxsize=1)
+def lookalike_table() -> dict[int, str]:
+    """``str.translate`` table from ``data/lookalikes.tsv`` (comment lines start with #)."""
+    table = pd.read_csv(config.PACKAGE_DATA / "lookalikes.tsv", sep="\t", comment="#", dtype=str)
+    return {ord(row.lookalike): row.replacement for row in table.itertuples()}
+
+
+@lru_cache(maxsize=1)
+def chrome_rules() -> dict:
+    """The chrome configuration (``data/chrome.yaml``) with its patterns compiled."""
+    raw = yaml.safe_load((config.PACKAGE_DATA / "chrome.yaml").read_text(encoding="utf-8"))
+    keys = sorted(raw["meta_keys"], key=len, reverse=True)
+    key_alt = "|".join(map(re.escape, keys))
+    return {
+        "drop": [re.compile(p) for p in raw["drop_lines"]],
+        "meta_keys": raw["meta_keys"],
+        "meta_pair": re.compile(rf"({key_alt})\s*[:：]\s*(.*?)(?=\s*(?:{key_alt})\s*[:：]|$)"),
+        "meta_start": re.compile(rf"^\s*(?:[【\[]\s*)?({key_alt})\s*[:：]"),
+        "meta_extras": re.compile(raw["meta_line_extras"]),
+        "body_suffix": re.compile(raw["signature"]["body_suffix"]),
+        "max_body_chars": int(raw["signature"]["max_body_chars"]),
+        "disclosure": re.compile(raw["signature"]["disclosure"]),
+    }
+
+
+# --------------------------------------------------------------------------- steps
+def normalize_lookalikes(text: str) -> tuple[str, int]:
+    """Map radicals and compatibility ideographs to ordinary characters; return (text, changed).
+
+    >>> normalize_lookalikes("广⻄壮族自治区")
+    ('广西壮族自治区', 1)
+    """
+    table = lookalike_table()
+    out = []
+    changed = 0
+    for ch in text:
+        cp = ord(ch)
+        new = ch
+        if cp in table:
+            new = table[cp]
+        elif 0x2F00 <= cp <= 0x2FDF or 0xF900 <= cp <= 0xFAFF or 0x2F800 <= cp <= 0x2FA1F:
+            new = unicodedata.normalize("NFKC", ch)
+        if new != ch:
+            changed += 1
+        out.append(new)
+    return "".join(out), changed
+
+
+def normalize_fullwidth(text: str) -> tuple[str, int]:
+    """Full-width digits and Latin letters to ASCII; return (text, changed).
+
+    >>> normalize_fullwidth("受理案件３９７件，ＡＢ类")
+    ('受理案件397件，AB类', 5)
+    """
+    changed = 0
+    out = []
+    for ch in text:
+        if "０" <= ch <= "９" or "Ａ" <= ch <= "Ｚ" or "ａ" <= ch <= "ｚ" or ch in "％．":
+            new = unicodedata.normalize("NFKC", ch)
+            # "．" is the full-width full stop used after list numbers and in decimals.
+            changed += 1
+            out.append(new)
+        else:
+            out.append(ch)
+    return "".join(out), changed
+
+
+_SPACE_CHARS = "\u00a0\u3000\u2002\u2003\u2009\u200a\u202f\u205f\t\x0b\x0c"
+_ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+_CJK_GAP = re.compile(rf"(?<=[{CJK}{FULLWIDTH_PUNCT}]) +(?=[{CJK}{FULLWIDTH_PUNCT}])")
+
+
+def normalize_whitespace(text: str) -> tuple[str, int]:
+    """Plain spaces, no indentation or blank lines, no spaces between Chinese characters.
+
+    >>> normalize_whitespace("\\u3000\\u3000一、总体情况\\n\\n\\xa0发布 日期")
+    ('一、总体情况\\n发布日期', 7)
+    """
+    changed = 0
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n")
+    text, n = _ZERO_WIDTH.subn("", text)
+    changed += n
+    for ch in _SPACE_CHARS:
+        n = text.count(ch)
+        if n:
+            changed += n
+            text = text.replace(ch, " ")
+    lines = []
+    for line in text.split("\n"):
+        stripped = line.strip(" ")
+        if stripped != line:
+            changed += 1
+        collapsed, n = re.subn(r" {2,}", " ", stripped)
+        changed += n
+        collapsed, n = _CJK_GAP.subn("", collapsed)
+        changed += n
+        if collapsed:
+            lines.append(collapsed)
+        else:
+            changed += 1
+    return "\n".join(lines), changed
+
+
+_ASCII_ALNUM = re.compile(r"[A-Za-z0-9]")
+
+
+def _is_chinese(ch: str | None) -> bool:
+    """Chinese context: a CJK character, a full-width sign, or a line edge (None)."""
+    return ch is None or bool(re.match(rf"[{CJK}{FULLWIDTH_PUNCT}]", ch))
+
+
+def _neighbours(line: str, i: int) -> tuple[str | None, str | None]:
+    """Nearest non-space characters before and after position i (None at a line edge)."""
+    j = i - 1
+    while j >= 0 and line[j] == " ":
+        j -= 1
+    k = i + 1
+    while k < len(line) and line[k] == " ":
+        k += 1
+    return (line[j] if j >= 0 else None), (line[k] if k < len(line) else None)
+
+
+_FULL = {",": "，", ":": "：", ";": "；", "?": "？", "!": "！", "(": "（", ")": "）"}
+
+
+def _normalize_punct_line(line: str) -> tuple[str, int]:
+    chars = list(line)
+    changed = 0
+    # Parentheses go by pairs: a pair is Chinese when its content or a neighbour is Chinese,
+    # or it is a list marker such as (1) at the start of a line.
+    stack: list[int] = []
+    pairs: list[tuple[int, int]] = []
+    for i, ch in enumerate(chars):
+        if ch in "(（":
+            stack.append(i)
+        elif ch in ")）" and stack:
+            pairs.append((stack.pop(), i))
+    paired = set()
+    for a, b in pairs:
+        paired.update((a, b))
+        if chars[a] == "(" or chars[b] == ")":
+            inner = "".join(chars[a + 1:b])
+            before, _ = _neighbours(line, a)
+            _, after = _neighbours(line, b)
+            chinese = (re.search(rf"[{CJK}]", inner) or (before is not None and _is_chinese(before))
+                       or (after is not None and _is_chinese(after)) or before is None)
+            if chinese:
+                for pos, full in ((a, "（"), (b, "）")):
+                    if chars[pos] != full:
+                        chars[pos] = full
+                        changed += 1
+    quote_open = True
+    for i, ch in enumerate(chars):
+        before, after = _neighbours(line, i)
+        if ch in "()" and i not in paired:
+            if _is_chinese(before) or _is_chinese(after):
+                chars[i] = _FULL[ch]
+                changed += 1
+        elif ch in ",;?!:":
+            if before and after and before.isdigit() and after.isdigit():
+                # 18,032 and 14:50 stay ASCII; so do digits around ; ? ! (rare, e.g. codes).
+                if ch == "," and not re.match(r"\d{3}(?!\d)", line[i + 1:]):
+                    chars[i] = "，"
+                    changed += 1
+                continue
+            if (before is not None and _ASCII_ALNUM.match(before) and after is not None
+                    and _ASCII_ALNUM.match(after)):
+                continue  # inside ASCII text (a URL, an English phrase)
+            if _is_chinese(before) or _is_chinese(after) or (before and before.isdigit()):
+                chars[i] = _FULL[ch]
+                changed += 1
+        elif ch == '"':
+            if re.search(rf"[{CJK}]", line):
+                chars[i] = "“" if quote_open else "”"
+                quote_open = not quote_open
+                changed += 1
+        elif ch == ".":
+            # A full stop after Chinese text ends a sentence; "1." and "18.3" stay.
+            if before is not None and re.match(rf"[{CJK}”）》]", before) and (after is None or _is_chinese(after)):
+                chars[i] = "。"
+                changed += 1
+    return "".join(chars), changed
+
+
+def normalize_punctuation(text: str) -> tuple[str, int]:
+    """Bring punctuation to the module's one documented form; return (text, changed).
+
+    >>> normalize_punctuation("纠错率18.3%,同比下降24.5%;《纲要(2021-2025年)》")
+    ('纠错率18.3%，同比下降24.5%；《纲要（2021-2025年）》', 4)
+    """
+    total = 0
+    lines = []
+    for line in text.split("\n"):
+        new, n = _normalize_punct_line(line)
+        total += n
+        lines.append(new)
+    return "\n".join(lines), total
+
+
+_DATE = re.compile(r"(20\d{2}|19\d{2}|二[〇○零OΟ][一二三四五六七八九〇○零OΟ]{2})\s*年\s*"
+                   r"([0-9]{1,2}|[一二三四五六七八九十]{1,3})\s*月\s*([0-9]{1,2}|[一二三四五六七八九十]{1,3})\s*日$")
+
+
+def _is_meta_line(line: str, rules: dict) -> dict[str, str] | None:
+    """The fields of a publication line made only of key-value pairs, else None."""
+    if not rules["meta_start"].match(line):
+        return None
+    remainder = rules["meta_extras"].sub(" ", line)
+    found: dict[str, str] = {}
+    for match in rules["meta_pair"].finditer(remainder):
+        field_name = rules["meta_keys"][match.group(1)]
+        found.setdefault(field_name, match.group(2))
+    if not found:
+        return None
+    consumed = rules["meta_pair"].sub("", remainder).strip()
+    return found if not consumed else None
+
+
+def remove_chrome(text: str) -> tuple[str, int, dict[str, str]]:
+    """Drop page chrome; return (text, lines removed, metadata captured).
+
+    >>> text, n, meta = remove_chrome("当前位置：首页 > 政务公开\\n正文。\\n阳泉市矿区人民政府\\n2022年12月30日")
+    >>> text, n, meta["signature"], meta["signed"]
+    ('正文。', 3, '阳泉市矿区人民政府', '2022年12月30日')
+    """
+    rules = chrome_rules()
+    meta: dict[str, str] = {}
+    kept: list[str] = []
+    removed = 0
+    for line in text.split("\n"):
+        if any(p.match(line) for p in rules["drop"]):
+            removed += 1
+            continue
+        fields = _is_meta_line(line, rules)
+        if fields is not None:
+            for key, value in fields.items():
+                meta.setdefault(key, value)
+            removed += 1
+            continue
+        kept.append(line)
+    # Closing block: scan back over at most three short lines (note, date, body).
+    tail = []
+    while kept and len(tail) < 4:
+        line = kept[-1]
+        if rules["disclosure"].match(line) and "disclosure" not in meta:
+            meta["disclosure"] = line
+        elif _DATE.search(line) and len(line) <= 20 and "signed" not in meta:
+            meta["signed"] = line
+        elif (len(line) <= rules["max_body_chars"] and rules["body_suffix"].search(line)
+              and not re.search(f"[{TERMINAL}，]", line) and "signature" not in meta
+              and ("signed" in meta or "disclosure" in meta)):
+            meta["signature"] = line
+        else:
+            break
+        tail.append(kept.pop())
+        removed += 1
+    return "\n".join(kept), removed, meta
+
+
+def _ends_sentence(line: str) -> bool:
+    stripped = line.rstrip(CLOSERS)
+    if stripped and stripped[-1] in TERMINAL:
+        return True
+    # A line closed by a bracket alone, e.g. a title ending in （2021-2025年）, is not broken.
+    return False
+
+
+def layout_width(lines: list[str], *, min_share: float = 0.3, min_lines: int = 5) -> int | None:
+    """The line width of text laid out in fixed-width lines (a PDF text layer), else None.
+
+    Such text has many lines of (nearly) one length; web text has one paragraph per line.
+    """
+    from collections import Counter
+
+    lengths = [len(line) for line in lines if len(line) >= 10]
+    if len(lengths) < min_lines:
+        return None
+    # Digits and Latin letters are narrower, so lengths near the width are pooled.
+    counts = Counter(lengths)
+    width, _ = max(counts.items(), key=lambda kv: (sum(counts[n] for n in range(kv[0] - 2, kv[0] + 1)), kv[0]))
+    near = sum(counts[n] for n in range(width - 2, width + 1))
+    return width if near >= max(min_lines, min_share * len(lengths)) else None
+
+
+def join_broken_lines(text: str, *, min_line_chars: int = 15) -> tuple[str, int]:
+    """Rejoin lines broken inside a word, number or sentence; return (text, joins).
+
+    A line is continued by the next one when it does not end a sentence, is at least
+    ``min_line_chars`` long (shorter unpunctuated lines are headings or signatures), is not a
+    heading or a title, and the next line does not start a heading. In text laid out in
+    fixed-width lines (PDF), a heading or title that fills the whole line continues too.
+
+    >>> join_broken_lines("围绕依法治区工作总要求，将法治政府建设纳入全区工\\n作规划计划。\\n二、存在的不足")[0]
+    '围绕依法治区工作总要求，将法治政府建设纳入全区工作规划计划。\\n二、存在的不足'
+    """
+    lines = text.split("\n")
+    width = layout_width(lines)
+    out: list[str] = []
+    joins = 0
+    last_physical = ""  # the previous line as laid out, before any join
+    for line in lines:
+        if out:
+            prev = out[-1]
+            full_line = width is not None and len(last_physical) >= width - 2
+            marked = bool(HEADING_START.match(prev) or TITLE_LINE.search(prev))
+            if (prev and line and not _ends_sentence(prev) and len(prev) >= min_line_chars
+                    and (not marked or full_line) and not HEADING_START.match(line)):
+                sep = " " if re.match(r"[A-Za-z]", prev[-1]) and re.match(r"[A-Za-z]", line[0]) else ""
+                out[-1] = prev + sep + line
+                joins += 1
+                last_physical = line
+                continue
+        out.append(line)
+        last_physical = line
+    return "\n".join(out), joins
+
+
+# --------------------------------------------------------------------------- driver
+def clean_text(text: str, *, steps: list[str] | tuple[str, ...] | None = None) -> CleanResult:
+    """Apply the cleaning ``steps`` (None = all of ``STEPS``, always in ``STEPS`` order).
+
+    >>> r = clean_text("一、主要举措和成效\\n（一）强化学习。累计培训１２００余人")
+    >>> r.text, r.counts["fullwidth"]
+    ('一、主要举措和成效\\n（一）强化学习。累计培训1200余人', 4)
+    """
+    wanted = STEPS if steps is None else tuple(steps)
+    unknown = set(wanted) - set(STEPS)
+    if unknown:
+        raise ValueError(f"unknown cleaning steps {sorted(unknown)}; known: {list(STEPS)}")
+    counts: dict[str, int] = {}
+    metadata: dict[str, str] = {}
+    for step in STEPS:
+        if step not in wanted:
+            continue
+        if step == "lookalikes":
+            text, counts[step] = normalize_lookalikes(text)
+        elif step == "fullwidth":
+            text, counts[step] = normalize_fullwidth(text)
+        elif step == "whitespace":
+            text, counts[step] = normalize_whitespace(text)
+        elif step == "punctuation":
+            text, counts[step] = normalize_punctuation(text)
+        elif step == "chrome":
+            text, counts[step], metadata = remove_chrome(text)
+        elif step == "line_joins":
+            text, counts[step] = join_broken_lines(text)
+    return CleanResult(text=text.strip("\n"), counts=counts, metadata=metadata)
+
+
+def cleaning_log(results: dict[str, CleanResult], *, files: dict[str, str] | None = None) -> pd.DataFrame:
+    """One row per (document, step) with how often the step changed that document.
+
+    >>> cleaning_log({"d1": clean_text("a\\u00a0b")}).query("step == 'whitespace'")["count"].item()
+    1
+    """
+    rows = [
+        {"doc_id": doc_id, "file": (files or {}).get(doc_id, ""), "step": step, "count": int(count)}
+        for doc_id, result in results.items()
+        for step, count in result.counts.items()
+    ]
+    return pd.DataFrame(rows, columns=["doc_id", "file", "step", "count"])
+
+
+def before_after(text: str, *, steps: list[str] | tuple[str, ...] | None = None, around: str = "",
+                 width: int = 120) -> pd.DataFrame:
+    """An excerpt of ``text`` after each cleaning step in turn (first row: the raw text).
+
+    ``around``: a few characters to centre the excerpt on (searched with line breaks ignored);
+    '' = the start of the text. Line breaks show as ⏎ so they can be seen.
+
+    >>> before_after("纳入全区工\\n作规划计划,做到同部署。", steps=["punctuation"], width=20)["excerpt"].tolist()
+    ['纳入全区工⏎作规划计划,做到同部署。', '纳入全区工⏎作规划计划，做到同部署。']
+    """
+    wanted = STEPS if steps is None else tuple(steps)
+    rows = []
+
+    def excerpt(current: str) -> str:
+        start = 0
+        if around:
+            flat = current.replace("\n", "")
+            hit = flat.find(around.replace("\n", ""))
+            if hit >= 0:
+                # Map the position in the flattened text back to the text with line breaks.
+                seen = 0
+                for i, ch in enumerate(current):
+                    if seen == hit:
+                        start = i
+                        break
+                    if ch != "\n":
+                        seen += 1
+                start = max(0, start - width // 3)
+        return current[start:start + width].replace("\n", "⏎")
+
+    rows.append({"after_step": "(raw)", "excerpt": excerpt(text)})
+    for step in STEPS:
+        if step in wanted:
+            text = clean_text(text, steps=[step]).text
+            rows.append({"after_step": step, "excerpt": excerpt(text)})
+    return pd.DataFrame(rows)

@@ -1,0 +1,266 @@
+"""Reading report files of any usual format into text, with a warning for every file that fails.
+
+Formats: ``.txt`` (encoding detected with charset-normalizer: UTF-8 with or without BOM, GBK,
+GB18030, Big5 …), ``.html``/``.htm`` (main text by trafilatura, page navigation dropped),
+``.docx`` (python-docx) and ``.pdf`` (the text layer, pypdf). Traditional characters are
+converted to simplified with OpenCC and the conversion recorded.
+
+>>> doc = read_bytes("报告.txt", "法治政府建设年度报告".encode("gb18030"))
+>>> doc.text, doc.encoding
+('法治政府建设年度报告', 'gb18030')
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from helpers import config
+
+TEXT_SUFFIXES = {".txt", ".text"}
+HTML_SUFFIXES = {".html", ".htm", ".shtml", ".xhtml"}
+SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | {".docx", ".pdf"}
+# Files in a report folder that are not reports and are skipped without a warning.
+IGNORED_NAMES = {config.MANIFEST_NAME, ".DS_Store", "Thumbs.db", "desktop.ini"}
+# Share of Chinese characters that OpenCC t2s must change before a text counts as traditional:
+# simplified text also has a few characters t2s rewrites (著, 乾 …), traditional text has many.
+TRADITIONAL_SHARE = 0.03
+# Control characters (other than tab/newline/CR/FF) above this share make a file binary.
+BINARY_CONTROL_SHARE = 0.05
+
+
+@dataclass
+class RawDocument:
+    """One report file read into text (not yet cleaned)."""
+
+    file: str
+    format: str
+    text: str
+    encoding: str = ""
+    converted_traditional: bool = False
+    sha256_raw: str = ""
+    warnings: list[tuple[str, str, str]] = field(default_factory=list)  # (file, severity, reason)
+
+
+class ReadError(Exception):
+    """A file that cannot be read; the message is the reason shown in the warnings table."""
+
+
+# --------------------------------------------------------------------------- text
+def _looks_binary(data: bytes) -> bool:
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16 with a BOM is text
+        return False
+    sample = data[:8192]
+    if b"\x00" in sample:
+        return True
+    controls = sum(1 for b in sample if b < 32 and b not in (9, 10, 12, 13))
+    return controls / max(len(sample), 1) > BINARY_CONTROL_SHARE
+
+
+def decode_bytes(data: bytes) -> tuple[str, str, list[str]]:
+    """Decode text bytes; return (text, encoding, notes). Raises ``ReadError``.
+
+    A file cut inside a multi-byte character (a truncated download) is decoded without its last
+    incomplete character and noted as truncated.
+
+    >>> decode_bytes("报告".encode("utf-8-sig"))[:2]
+    ('报告', 'utf_8_sig')
+    """
+    from charset_normalizer import from_bytes
+
+    if not data.strip():
+        raise ReadError("empty file")
+    if _looks_binary(data):
+        raise ReadError("binary content (control bytes), not text")
+    notes: list[str] = []
+    if data.startswith(b"\xef\xbb\xbf"):
+        body = data[3:]
+        try:
+            return body.decode("utf-8"), "utf_8_sig", notes
+        except UnicodeDecodeError:
+            pass
+    best = from_bytes(data).best()
+    if best is None:
+        # A multi-byte character cut at the end: retry without the last 1-3 bytes.
+        for cut in (1, 2, 3):
+            best = from_bytes(data[:-cut]).best()
+            if best is not None:
+                notes.append(f"truncated: the last {cut} byte(s) are an incomplete "
+                             f"{best.encoding} character (file cut short?)")
+                break
+    if best is None:
+        raise ReadError("undecodable: no text encoding fits the bytes")
+    encoding = best.encoding
+    if encoding == "utf_8" and data.startswith(b"\xef\xbb\xbf"):
+        encoding = "utf_8_sig"
+    text = str(best)
+    if not text.strip():
+        raise ReadError("empty text after decoding")
+    return text, encoding, notes
+
+
+# --------------------------------------------------------------------------- html
+def html_to_text(html: str) -> str:
+    """Main text of a saved web page, one paragraph per line; navigation and footer dropped.
+
+    The page title (usually the report title, which trafilatura keeps as metadata) is put back
+    as the first line. A page trafilatura finds no article in falls back to all visible text.
+    (Tested on saved pages built from the sample reports in tests/test_corpus.py.)
+    """
+    import trafilatura
+
+    doc = trafilatura.bare_extraction(html, include_comments=False, include_tables=True,
+                                      favor_recall=True, with_metadata=True)
+    text = (doc.text if doc is not None else "") or ""
+    title = (doc.title if doc is not None else "") or ""
+    if text.strip():
+        # Site names and section names also end up as titles: only a title absent from the
+        # opening of the text is put back.
+        if title.strip() and title.strip() not in text[:1000]:
+            text = title.strip() + "\n" + text
+        return text
+    # No article found (very short page, unusual layout): keep every visible block.
+    return trafilatura.html2txt(html) or ""
+
+
+def _decode_html(data: bytes) -> tuple[str, str, list[str]]:
+    """HTML bytes to str: the declared charset when it decodes, else detection."""
+    match = re.search(rb"<meta[^>]+charset=[\"']?([A-Za-z0-9_\-]+)", data[:4096], re.I)
+    if match:
+        declared = match.group(1).decode("ascii").lower()
+        try:
+            return data.decode(declared), declared.replace("-", "_"), []
+        except (LookupError, UnicodeDecodeError):
+            pass
+    return decode_bytes(data)
+
+
+# --------------------------------------------------------------------------- docx / pdf
+def docx_to_text(data: bytes) -> str:
+    """Paragraphs and table cells of a Word file in document order, one paragraph per line."""
+    import docx
+    from docx.table import Table
+
+    document = docx.Document(io.BytesIO(data))
+    lines: list[str] = []
+    for block in document.iter_inner_content():
+        if isinstance(block, Table):
+            for row in block.rows:
+                cells = [cell.text.strip() for cell in row.cells]
+                lines.append(" ".join(c for c in cells if c))
+        else:
+            lines.append(block.text)
+    return "\n".join(lines)
+
+
+def pdf_to_text(data: bytes) -> str:
+    """The text layer of a PDF, page after page (scanned pages without text give nothing)."""
+    import logging
+
+    from pypdf import PdfReader
+
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
+    reader = PdfReader(io.BytesIO(data))
+    return "\n".join((page.extract_text() or "") for page in reader.pages)
+
+
+# --------------------------------------------------------------------------- traditional
+@lru_cache(maxsize=1)
+def _t2s():
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+def to_simplified(text: str, *, min_share: float = TRADITIONAL_SHARE) -> tuple[str, bool]:
+    """Convert traditional-character text to simplified; return (text, converted).
+
+    Text that is already simplified is returned unchanged.
+
+    >>> to_simplified("法治政府建設年度報告")
+    ('法治政府建设年度报告', True)
+    >>> to_simplified("法治政府建设年度报告")
+    ('法治政府建设年度报告', False)
+    """
+    converted = _t2s().convert(text)
+    if converted == text:
+        return text, False
+    han = sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff") or 1
+    changed = sum(1 for a, b in zip(text, converted) if a != b) if len(converted) == len(text) else han
+    if changed / han < min_share:
+        return text, False
+    return converted, True
+
+
+# --------------------------------------------------------------------------- files
+def read_bytes(name: str, data: bytes) -> RawDocument:
+    """Read one file's bytes by the suffix of ``name``. Raises ``ReadError`` with the reason."""
+    import hashlib
+
+    suffix = Path(name).suffix.lower()
+    if suffix not in SUFFIXES:
+        raise ReadError(f"unsupported file type '{suffix or '(none)'}' (supported: {', '.join(sorted(SUFFIXES))})")
+    if not data.strip():
+        raise ReadError("empty file")
+    encoding = ""
+    notes: list[str] = []
+    if suffix in TEXT_SUFFIXES:
+        fmt = "txt"
+        text, encoding, notes = decode_bytes(data)
+    elif suffix in HTML_SUFFIXES:
+        fmt = "html"
+        html, encoding, notes = _decode_html(data)
+        text = html_to_text(html)
+    elif suffix == ".docx":
+        fmt = "docx"
+        try:
+            text = docx_to_text(data)
+        except Exception as exc:  # python-docx raises several types for a broken package
+            raise ReadError(f"not a readable Word .docx file ({type(exc).__name__}: {exc})") from exc
+    else:
+        fmt = "pdf"
+        try:
+            text = pdf_to_text(data)
+        except Exception as exc:  # pypdf raises several types for a broken file
+            raise ReadError(f"not a readable PDF ({type(exc).__name__}: {exc})") from exc
+    if not text.strip():
+        reason = "no text layer (scanned PDF? needs OCR)" if fmt == "pdf" else "no text found"
+        raise ReadError(reason)
+    text, converted = to_simplified(text)
+    warnings = [(name, "warning", note) for note in notes]
+    if converted:
+        warnings.append((name, "info", "traditional characters converted to simplified (OpenCC t2s)"))
+    return RawDocument(file=name, format=fmt, text=text, encoding=encoding,
+                       converted_traditional=converted, sha256_raw=hashlib.sha256(data).hexdigest(),
+                       warnings=warnings)
+
+
+def list_files(raw_dir: str | Path) -> list[Path]:
+    """Every candidate report file in ``raw_dir`` (recursively), sorted; the manifest and hidden
+    files are left out. Unsupported types are listed so that they get a warning."""
+    root = Path(raw_dir)
+    return sorted(
+        p for p in root.rglob("*")
+        if p.is_file() and p.name not in IGNORED_NAMES and not any(part.startswith(".") for part in p.relative_to(root).parts)
+    )
+
+
+def read_file(path: str | Path, *, root: str | Path | None = None) -> tuple[RawDocument | None, list[tuple[str, str, str]]]:
+    """Read one file; return (document or None, warnings). Never raises for bad content.
+
+    The file is named relative to ``root`` in the document and the warnings.
+    """
+    path = Path(path)
+    name = path.relative_to(root).as_posix() if root else path.name
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return None, [(name, "error", f"cannot open: {exc.strerror or exc}")]
+    try:
+        doc = read_bytes(name, data)
+    except ReadError as exc:
+        return None, [(name, "error", str(exc))]
+    return doc, list(doc.warnings)

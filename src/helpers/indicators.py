@@ -1,0 +1,497 @@
+"""Indicators: quantity mentions named by the catalogue (``data/indicators.yaml``) and compared
+across regions and years, each cell traceable to its quote.
+
+Flow: ``assign_indicators(quantities)`` -> ``indicator_values(quantities, documents)`` (long: one
+row per report × indicator) -> ``comparison_table`` / ``coverage_table`` / ``year_over_year`` /
+``stated_ratios`` / ``plausibility_checks`` / ``evidence_table``. ``evaluate_against_gold``
+measures extraction against a hand-annotated table. No function here reads or writes files
+except the two loaders of the package's own data files.
+
+>>> q = pd.DataFrame({"object": ["行政复议案件"], "sentence": ["收到行政复议案件114宗"], "unit": ["宗"],
+...                   "kind": ["count"], "quote": ["收到行政复议案件114宗"], "mention": ["114宗"]})
+>>> assign_indicators(q)["indicator_id"].item()
+'reconsideration_received'
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from helpers import config
+
+CATALOGUE_PATH = config.PACKAGE_DATA / "indicators.yaml"
+RELATIONS_PATH = config.PACKAGE_DATA / "indicator_relations.yaml"
+CATALOGUE_COLUMNS = ["id", "name_zh", "name_en", "theme", "unit", "units", "kind", "any", "all", "context", "none"]
+# The long indicator table: one row per report and indicator.
+INDICATOR_VALUES = [
+    "doc_id", "file", "region", "report_year", "indicator_id", "indicator_name", "indicator_name_en", "theme",
+    "value", "unit", "approx", "approx_marker", "n_mentions", "other_values", "quote", "sentence", "start", "end",
+]
+_CLAUSE_BREAK = "，,；;。！？!?：:（）()\n"
+_SUBSET_WORDS = ("其中", "其余", "包括", "含")
+
+
+# ---- catalogue ------------------------------------------------------------------------------------
+
+@lru_cache(maxsize=4)
+def _read_yaml(path: str) -> object:
+    import yaml
+
+    return yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+
+
+def load_catalogue(path: str | Path | None = None) -> pd.DataFrame:
+    """The indicator catalogue as a table (list fields stay lists); checks ids are unique.
+
+    >>> cat = load_catalogue()
+    >>> {"id", "name_zh", "theme", "any"} <= set(cat.columns) and cat["id"].is_unique
+    True
+    """
+    path = Path(path) if path else CATALOGUE_PATH
+    entries = _read_yaml(str(path))
+    if not isinstance(entries, list):
+        raise ValueError(f"{path}: expected a list of indicator entries")
+    rows = []
+    for i, entry in enumerate(entries):
+        missing = [k for k in ("id", "name_zh", "kind", "any") if k not in entry]
+        if missing:
+            raise ValueError(f"{path}: entry {i} ({entry.get('id', '?')}) lacks {missing}")
+        row = {k: entry.get(k) for k in CATALOGUE_COLUMNS}
+        for k in ("any", "all", "context", "none"):
+            row[k] = [str(w) for w in (entry.get(k) or [])]
+        units = entry.get("units") or ([entry["unit"]] if entry.get("unit") else [])
+        row["units"] = [str(u) for u in units]
+        rows.append(row)
+    cat = pd.DataFrame(rows, columns=CATALOGUE_COLUMNS)
+    dupes = cat["id"][cat["id"].duplicated()].tolist()
+    if dupes:
+        raise ValueError(f"{path}: duplicate indicator ids {dupes}")
+    return cat
+
+
+def load_relations(path: str | Path | None = None) -> dict:
+    """Ratios and part/whole pairs between indicators (``data/indicator_relations.yaml``)."""
+    data = _read_yaml(str(Path(path) if path else RELATIONS_PATH)) or {}
+    return {"ratios": data.get("ratios", []), "not_greater": data.get("not_greater", []),
+            "max_level_percentage": float(data.get("max_level_percentage", 100)),
+            "rate_tolerance": float(data.get("rate_tolerance", 1.0))}
+
+
+# ---- matching --------------------------------------------------------------------------------------
+
+def _clause_before(sentence: str, quote: str, mention: str) -> str:
+    """The clause of ``sentence`` up to the end of the mention (found through the quote)."""
+    pos = sentence.find(quote) if quote else -1
+    if pos < 0:
+        return sentence
+    end = pos + len(quote)
+    mpos = quote.find(mention) if mention else -1
+    number_at = pos + (mpos if mpos >= 0 else 0)
+    start = number_at
+    while start > 0 and sentence[start - 1] not in _CLAUSE_BREAK:
+        start -= 1
+    return sentence[start:max(end, number_at)]
+
+
+def _score(entry, obj: str, clause: str, unit: str, kind: str) -> tuple | None:
+    """Rank of one catalogue entry for a mention, or None when it does not fit."""
+    if entry.kind != kind:
+        return None
+    if entry.units and unit not in entry.units:
+        return None
+    hay = obj + "\n" + clause
+    hits = [w for w in entry.any if w in hay]
+    if not hits:
+        return None
+    if any(w not in hay for w in entry.all):
+        return None
+    if entry.context and not any(w in clause or w in obj for w in entry.context):
+        return None
+    if any(w in hay for w in entry.none):
+        return None
+    in_object = max((len(w) for w in hits if w in obj), default=0)
+    longest = max(len(w) for w in hits)
+    return (in_object, longest, bool(entry.context))
+
+
+def match_indicator(obj: str, clause: str, unit: str, kind: str, *, catalogue: pd.DataFrame,
+                    sentence_before: str = "") -> str | None:
+    """Catalogue id for one mention, or None.
+
+    The counted object and its clause decide; when nothing fits, the sentence before the number
+    is tried (其中调解结案34宗 is a reconsideration figure because the sentence began with 行政复议).
+
+    >>> match_indicator("法律援助案件", "受理法律援助案件379宗", "宗", "count", catalogue=load_catalogue())
+    'legal_aid_cases'
+    """
+    for hay_clause in (clause, sentence_before):
+        if not hay_clause and hay_clause is not clause:
+            continue
+        best, best_score = None, None
+        for entry in catalogue.itertuples(index=False):
+            score = _score(entry, obj or "", hay_clause or "", unit or "", kind or "")
+            if score is not None and (best_score is None or score > best_score):
+                best, best_score = entry.id, score
+        if best is not None:
+            return best
+    return None
+
+
+def assign_indicators(quantities: pd.DataFrame, *, catalogue: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Copy of ``quantities`` with indicator_id, indicator_name (Chinese) and theme filled."""
+    catalogue = load_catalogue() if catalogue is None else catalogue
+    out = quantities.copy()
+    names = dict(zip(catalogue["id"], catalogue["name_zh"]))
+    themes = dict(zip(catalogue["id"], catalogue["theme"]))
+    ids = []
+    for row in out.itertuples(index=False):
+        sentence = str(getattr(row, "sentence", "") or "")
+        quote = str(getattr(row, "quote", "") or "")
+        mention = str(getattr(row, "mention", "") or "")
+        clause = _clause_before(sentence, quote, mention) if sentence else quote
+        pos = sentence.find(quote) if quote else -1
+        before = sentence[: pos + len(quote)] if pos >= 0 else sentence
+        obj = getattr(row, "object", "")
+        obj = "" if pd.isna(obj) else str(obj)
+        # an item of a list (行政许可95项、行政处罚92项) is named by its own object only; other
+        # mentions whose clause fits nothing take their topic from the sentence (其中调解结案34宗)
+        if "、" in clause and not clause.lstrip().startswith(_SUBSET_WORDS):
+            before = ""
+        ids.append(match_indicator(obj, clause, str(row.unit or ""),
+                                   str(row.kind or ""), catalogue=catalogue, sentence_before=before))
+    out["indicator_id"] = pd.Series(ids, index=out.index, dtype="object")
+    out["indicator_name"] = out["indicator_id"].map(names)
+    out["theme"] = out["indicator_id"].map(themes)
+    return out
+
+
+# ---- comparison ------------------------------------------------------------------------------------
+
+def indicator_values(quantities: pd.DataFrame, documents: pd.DataFrame, *,
+                     catalogue: pd.DataFrame | None = None, indicators: list[str] | None = None,
+                     theme: int | None = None) -> pd.DataFrame:
+    """Long table: one row per report × indicator it states (INDICATOR_VALUES columns).
+
+    The value is the report's first statement of the indicator (in text order); further
+    statements are counted in n_mentions and listed in other_values, never summed (a report
+    often restates a figure). Reports that do not state an indicator have no row here;
+    ``comparison_table`` shows them as NaN, apart from a stated 0.
+    """
+    catalogue = load_catalogue() if catalogue is None else catalogue
+    q = quantities[quantities["indicator_id"].notna()].copy()
+    if indicators:
+        q = q[q["indicator_id"].isin(indicators)]
+    if theme is not None:
+        wanted = set(catalogue.loc[catalogue["theme"] == theme, "id"])
+        q = q[q["indicator_id"].isin(wanted)]
+    meta = documents.set_index("doc_id")
+    en = dict(zip(catalogue["id"], catalogue["name_en"]))
+    zh = dict(zip(catalogue["id"], catalogue["name_zh"]))
+    th = dict(zip(catalogue["id"], catalogue["theme"]))
+    rows = []
+    for (doc_id, ind), group in q.sort_values(["doc_id", "start"]).groupby(["doc_id", "indicator_id"], sort=True):
+        first = group.iloc[0]
+        doc = meta.loc[doc_id] if doc_id in meta.index else None
+        rows.append({
+            "doc_id": doc_id,
+            "file": None if doc is None else doc.get("file"),
+            "region": None if doc is None else doc.get("region"),
+            "report_year": None if doc is None else doc.get("report_year"),
+            "indicator_id": ind, "indicator_name": zh.get(ind), "indicator_name_en": en.get(ind),
+            "theme": th.get(ind),
+            "value": float(first["value"]), "unit": first["unit"], "approx": bool(first["approx"]),
+            "approx_marker": first.get("approx_marker", "") or "",
+            "n_mentions": len(group),
+            "other_values": ";".join(f"{v:g}" for v in group["value"].iloc[1:]),
+            "quote": first["quote"], "sentence": first["sentence"],
+            "start": int(first["start"]), "end": int(first["end"]),
+        })
+    out = pd.DataFrame(rows, columns=INDICATOR_VALUES)
+    out["value"] = out["value"].astype("float64")
+    return out
+
+
+def _row_label(values: pd.DataFrame) -> pd.Series:
+    return values["region"].fillna(values["doc_id"]).astype(str) + " " + values["report_year"].astype(str)
+
+
+def comparison_table(values: pd.DataFrame, *, documents: pd.DataFrame | None = None,
+                     label: str = "name") -> pd.DataFrame:
+    """Wide region-year × indicator table of values.
+
+    Every report in ``documents`` gets a row, so an indicator a report does not state is NaN
+    ("not reported"), while a stated zero stays 0. ``label``: "name" (Chinese name) or "id".
+
+    >>> v = pd.DataFrame({"doc_id": ["a", "b"], "region": ["甲区", "乙区"], "report_year": [2022, 2022],
+    ...     "indicator_id": ["x", "x"], "indicator_name": ["指标", "指标"], "value": [0.0, 5.0]})
+    >>> docs = pd.DataFrame({"doc_id": ["a", "b", "c"], "region": ["甲区", "乙区", "丙区"], "report_year": [2022] * 3})
+    >>> comparison_table(v, documents=docs)["指标"].tolist()
+    [0.0, 5.0, nan]
+    """
+    column = "indicator_name" if label == "name" else "indicator_id"
+    v = values.assign(row=_row_label(values))
+    wide = v.pivot_table(index="row", columns=column, values="value", aggfunc="first", dropna=False)
+    if documents is not None:
+        wide = wide.reindex(_row_label(documents).tolist())
+    wide.index.name = "region_year"
+    wide.columns.name = None
+    return wide
+
+
+def comparison_display(values: pd.DataFrame, *, documents: pd.DataFrame | None = None,
+                       label: str = "name") -> pd.DataFrame:
+    """Like ``comparison_table`` but as text for reading: approximate values carry their marker
+    (1200余, 约300), a value not reported is "—", a stated zero is "0"."""
+
+    def fmt(row) -> str:
+        number = f"{row.value:,.0f}" if float(row.value).is_integer() else f"{row.value:,.2f}".rstrip("0")
+        if row.unit == "%":
+            number += "%"
+        marker = row.approx_marker or ""
+        prefix = next((m for m in ("约", "近", "超", "逾") if marker.startswith(m)), "")
+        suffix = marker[len(prefix):]
+        return f"{prefix}{number}{suffix}" if row.approx else number
+
+    column = "indicator_name" if label == "name" else "indicator_id"
+    v = values.assign(row=_row_label(values), text=[fmt(r) for r in values.itertuples()])
+    wide = v.pivot_table(index="row", columns=column, values="text", aggfunc="first")
+    if documents is not None:
+        wide = wide.reindex(_row_label(documents).tolist())
+    wide.index.name = "region_year"
+    wide.columns.name = None
+    return wide.fillna("—")
+
+
+def coverage_table(values: pd.DataFrame, *, documents: pd.DataFrame | None = None,
+                   catalogue: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Which report states which indicator: indicator rows × region-year columns of 0/1, plus
+    ``n_reports`` (how many reports state it), sorted most-reported first.
+
+    With ``catalogue`` given, indicators no report states are kept as rows of zeros.
+    """
+    v = values.assign(row=_row_label(values), stated=1)
+    wide = v.pivot_table(index="indicator_name", columns="row", values="stated", aggfunc="max", fill_value=0)
+    if documents is not None:
+        wide = wide.reindex(columns=_row_label(documents).tolist(), fill_value=0)
+    if catalogue is not None:
+        wide = wide.reindex(catalogue["name_zh"].tolist(), fill_value=0)
+    wide = wide.fillna(0).astype(int)
+    wide["n_reports"] = wide.sum(axis=1)
+    wide.columns.name = None
+    return wide.sort_values("n_reports", ascending=False, kind="stable")
+
+
+def year_over_year(values: pd.DataFrame) -> pd.DataFrame:
+    """Rows for each region × indicator stated in two or more report years: consecutive pairs
+    with the absolute and relative change (the relative change is NaN from a stated 0)."""
+    cols = ["region", "indicator_id", "indicator_name", "year_from", "year_to", "value_from", "value_to",
+            "change", "pct_change", "quote_from", "quote_to"]
+    rows = []
+    v = values.dropna(subset=["region", "report_year"]).copy()
+    v["report_year"] = pd.to_numeric(v["report_year"], errors="coerce")
+    for (region, ind), group in v.groupby(["region", "indicator_id"]):
+        group = group.sort_values("report_year").drop_duplicates("report_year")
+        for a, b in zip(group.iloc[:-1].itertuples(), group.iloc[1:].itertuples()):
+            change = b.value - a.value
+            rows.append({
+                "region": region, "indicator_id": ind, "indicator_name": a.indicator_name,
+                "year_from": int(a.report_year), "year_to": int(b.report_year),
+                "value_from": a.value, "value_to": b.value, "change": change,
+                "pct_change": change / a.value * 100 if a.value else np.nan,
+                "quote_from": a.quote, "quote_to": b.quote,
+            })
+    return pd.DataFrame(rows, columns=cols)
+
+
+def stated_ratios(values: pd.DataFrame, *, relations: dict | None = None) -> pd.DataFrame:
+    """Ratios computed only where one report states both parts (``indicator_relations.yaml``),
+    beside the rate the report itself states, if any. No denominator is ever borrowed."""
+    relations = relations or load_relations()
+    cols = ["doc_id", "region", "report_year", "ratio", "numerator", "denominator", "numerator_value",
+            "denominator_value", "computed", "stated_rate", "approx", "quote_numerator", "quote_denominator"]
+    rows = []
+    by_doc = {doc: g.set_index("indicator_id") for doc, g in values.groupby("doc_id")}
+    for doc, g in by_doc.items():
+        for rel in relations["ratios"]:
+            num, den = rel["numerator"], rel["denominator"]
+            if num not in g.index or den not in g.index:
+                continue
+            n, d = g.loc[num], g.loc[den]
+            if not d["value"]:
+                continue
+            rate = rel.get("rate")
+            stated = g.loc[rate, "value"] if rate and rate in g.index else np.nan
+            rows.append({
+                "doc_id": doc, "region": n["region"], "report_year": n["report_year"],
+                "ratio": rate or f"{num}/{den}", "numerator": num, "denominator": den,
+                "numerator_value": n["value"], "denominator_value": d["value"],
+                "computed": n["value"] / d["value"] * float(rel.get("scale", 1)),
+                "stated_rate": stated, "approx": bool(n["approx"] or d["approx"]),
+                "quote_numerator": n["quote"], "quote_denominator": d["quote"],
+            })
+    return pd.DataFrame(rows, columns=cols)
+
+
+def plausibility_checks(quantities: pd.DataFrame, values: pd.DataFrame, *,
+                        relations: dict | None = None) -> pd.DataFrame:
+    """Contradictions inside a report, one row each: ``part_exceeds_whole`` (more cases closed
+    than received), ``rate_mismatch`` (a stated rate that its stated parts do not give),
+    ``percentage_over_100`` (a level above 100% that is not a change)."""
+    relations = relations or load_relations()
+    cols = ["doc_id", "check", "indicators", "values", "message", "quote"]
+    rows = []
+    for doc, g in values.groupby("doc_id"):
+        g = g.set_index("indicator_id")
+        for pair in relations["not_greater"]:
+            part, whole = pair["part"], pair["whole"]
+            if part in g.index and whole in g.index and g.loc[part, "value"] > g.loc[whole, "value"]:
+                rows.append({"doc_id": doc, "check": "part_exceeds_whole", "indicators": f"{part} > {whole}",
+                             "values": f"{g.loc[part, 'value']:g} > {g.loc[whole, 'value']:g}",
+                             "message": f"{g.loc[part, 'indicator_name']} exceeds {g.loc[whole, 'indicator_name']}",
+                             "quote": f"{g.loc[part, 'quote']} | {g.loc[whole, 'quote']}"})
+    ratios = stated_ratios(values, relations=relations)
+    for r in ratios.dropna(subset=["stated_rate"]).itertuples():
+        if abs(r.computed - r.stated_rate) > relations["rate_tolerance"]:
+            rows.append({"doc_id": r.doc_id, "check": "rate_mismatch", "indicators": r.ratio,
+                         "values": f"stated {r.stated_rate:g}% vs {r.numerator_value:g}/{r.denominator_value:g}"
+                                   f" = {r.computed:.1f}%",
+                         "message": "stated rate does not follow from its stated parts"
+                                    + (" (parts are approximate)" if r.approx else ""),
+                         "quote": f"{r.quote_numerator} | {r.quote_denominator}"})
+    limit = relations["max_level_percentage"]
+    over = quantities[(quantities["unit"] == "%") & (quantities["kind"] == "percentage") & (quantities["value"] > limit)]
+    for r in over.itertuples():
+        rows.append({"doc_id": r.doc_id, "check": "percentage_over_100", "indicators": r.indicator_id or "",
+                     "values": f"{r.value:g}%", "message": f"a level above {limit:g}% that is not stated as a change",
+                     "quote": r.quote})
+    return pd.DataFrame(rows, columns=cols)
+
+
+def evidence_table(values: pd.DataFrame) -> pd.DataFrame:
+    """Region, indicator, value and the quote and sentence it came from, for every cell."""
+    cols = ["region", "report_year", "indicator_name", "value", "unit", "approx_marker", "quote", "sentence",
+            "doc_id", "start", "end"]
+    return values.sort_values(["indicator_name", "region"])[cols].reset_index(drop=True)
+
+
+def unmatched_mentions(quantities: pd.DataFrame) -> pd.DataFrame:
+    """Mentions no catalogue entry took, most frequent objects first (where the catalogue can grow)."""
+    q = quantities[quantities["indicator_id"].isna()]
+    cols = ["doc_id", "value", "unit", "kind", "object", "quote"]
+    counts = q["object"].fillna("").map(q["object"].fillna("").value_counts())
+    return q.assign(_n=counts).sort_values(["_n", "object"], ascending=[False, True])[cols].reset_index(drop=True)
+
+
+# ---- accuracy against a hand-annotated table ----------------------------------------------------------
+
+def _normalise_quote(quote: str) -> str:
+    from helpers import clean
+
+    return clean.clean_text(str(quote), steps=("lookalikes", "fullwidth", "whitespace", "punctuation")).text
+
+
+def _locate(text: str, quote: str) -> tuple[int, int] | None:
+    for candidate in (_normalise_quote(quote), str(quote)):
+        pos = text.find(candidate)
+        if pos >= 0:
+            return pos, pos + len(candidate)
+    # last resort: ignore spaces and punctuation form, map back through an index
+    squeeze = re.compile(r"[\s，,（）()：:；;。]")
+    keep = [i for i, ch in enumerate(text) if not squeeze.match(ch)]
+    flat = "".join(text[i] for i in keep)
+    target = squeeze.sub("", str(quote))
+    pos = flat.find(target) if target else -1
+    if pos < 0:
+        return None
+    return keep[pos], keep[pos + len(target) - 1] + 1
+
+
+def _same_value(a: float, b: float) -> bool:
+    return math.isclose(float(a), float(b), rel_tol=1e-6, abs_tol=1e-9)
+
+
+def match_gold(mentions: pd.DataFrame, gold: pd.DataFrame, documents: pd.DataFrame) -> pd.DataFrame:
+    """Pair gold rows with extracted mentions of the same file whose span overlaps the gold
+    quote (found in the cleaned text after the cleaning normalisation). Pairs with equal values
+    are made first, then remaining overlaps. One row per gold row and per unpaired mention:
+    status matched / missed / spurious / unlocated, and value_ok for matched pairs."""
+    texts = dict(zip(documents["file"], documents["text"]))
+    doc_of = dict(zip(documents["file"], documents["doc_id"]))
+    spans = []
+    for g in gold.itertuples():
+        text = texts.get(g.file)
+        spans.append(None if text is None else _locate(text, g.quote))
+    m = mentions.reset_index(drop=True)
+    used: set[int] = set()
+    pair: dict[int, int] = {}
+    by_doc = {doc: grp for doc, grp in m.groupby("doc_id")}
+    for equal_only in (True, False):
+        for gi, g in enumerate(gold.itertuples()):
+            if gi in pair or spans[gi] is None:
+                continue
+            qs, qe = spans[gi]
+            grp = by_doc.get(doc_of.get(g.file))
+            if grp is None:
+                continue
+            cands = grp[(grp["start"] < qe) & (grp["end"] > qs)]
+            for mi, row in cands.iterrows():
+                if mi in used:
+                    continue
+                if equal_only and not _same_value(row["value"], g.value):
+                    continue
+                pair[gi] = mi
+                used.add(mi)
+                break
+    rows = []
+    for gi, g in enumerate(gold.itertuples()):
+        base = {"file": g.file, "gold_value": g.value, "gold_unit": g.unit, "gold_quote": g.quote,
+                "gold_indicator": _blank(getattr(g, "indicator", None)), "gold_kind": getattr(g, "kind", None)}
+        if spans[gi] is None:
+            rows.append({**base, "status": "unlocated"})
+        elif gi in pair:
+            row = m.loc[pair[gi]]
+            rows.append({**base, "status": "matched", "value": row["value"], "unit": row["unit"],
+                         "quote": row["quote"], "value_ok": _same_value(row["value"], g.value),
+                         "indicator": _blank(row.get("indicator_id")), "kind": row.get("kind")})
+        else:
+            rows.append({**base, "status": "missed"})
+    files = {v: k for k, v in doc_of.items()}
+    for mi, row in m.iterrows():
+        if mi not in used and row["doc_id"] in files:
+            rows.append({"file": files[row["doc_id"]], "status": "spurious", "value": row["value"],
+                         "unit": row["unit"], "quote": row["quote"]})
+    return pd.DataFrame(rows, columns=["file", "status", "gold_value", "gold_unit", "gold_quote", "gold_indicator",
+                                       "gold_kind", "value", "unit", "quote", "value_ok", "indicator", "kind"])
+
+
+def _blank(value) -> str:
+    return "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
+
+
+def evaluate_against_gold(mentions: pd.DataFrame, gold: pd.DataFrame, documents: pd.DataFrame) -> pd.DataFrame:
+    """Mention recall, precision and value accuracy per file and in total (last row "all").
+
+    recall = gold rows paired / gold rows; precision = mentions paired / mentions (of the gold's
+    files); value accuracy = paired mentions with the gold value / paired mentions.
+    """
+    pairs = match_gold(mentions, gold, documents)
+    rows = []
+    for name, grp in [*pairs.groupby("file"), ("all", pairs)]:
+        n_gold = int((grp["status"] != "spurious").sum())
+        matched = grp[grp["status"] == "matched"]
+        n_extracted = len(matched) + int((grp["status"] == "spurious").sum())
+        rows.append({
+            "file": name, "gold": n_gold, "extracted": n_extracted, "matched": len(matched),
+            "recall": len(matched) / n_gold if n_gold else np.nan,
+            "precision": len(matched) / n_extracted if n_extracted else np.nan,
+            "value_accuracy": matched["value_ok"].astype(bool).mean() if len(matched) else np.nan,
+            # agreement of the catalogue assignment on paired mentions (empty = no indicator)
+            "indicator_agreement": (matched["indicator"] == matched["gold_indicator"]).mean() if len(matched) else np.nan,
+        })
+    return pd.DataFrame(rows)

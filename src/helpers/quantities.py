@@ -1,0 +1,569 @@
+"""Quantity mentions in report sentences: value (scale words applied), unit, approximation, kind,
+the object counted, and the exact span.
+
+What counts as a unit, an approximation, a change, and which digits are not quantities (dates,
+years, titles, slogans, list markers, ordinals, party congresses) is data:
+``helpers/data/quantity_rules.yaml``.
+
+>>> [(m.value, m.unit, m.object) for m in find_quantities("2024年收到行政复议案件114宗,同比增长29.5%")]
+[(114.0, '宗', '行政复议案件'), (29.5, '%', '行政复议案件')]
+>>> find_quantities("累计培训1200余人")[0].approx
+True
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+import unicodedata
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+
+from helpers import config, schema
+
+RULES_PATH = config.PACKAGE_DATA / "quantity_rules.yaml"
+
+# Columns added to schema.QUANTITIES by this module.
+EXTRA_COLUMNS = ["mention", "approx_marker", "direction", "quote_start", "quote_end"]
+
+_DIGITS = r"[0-9０-９]"
+_ARABIC = rf"{_DIGITS}{{1,3}}(?:[,，]{_DIGITS}{{3}})+(?!{_DIGITS})(?:[.．]{_DIGITS}+)?|{_DIGITS}+(?:[.．]{_DIGITS}+)?"
+_FRACTION = rf"{_DIGITS}+\s*/\s*{_DIGITS}+"
+_CN = r"[零〇一二两三四五六七八九十][零〇一二两三四五六七八九十百千万亿]*(?:点[零〇一二三四五六七八九]+)?"
+_CN_PERCENT = r"百分之[零〇一二两三四五六七八九十百点]+"
+_BARE_SCALE = r"(?:万亿|百万|千万|百|千|万|亿)"
+_SCALE = r"(?:万亿|千万|百万|亿|万|千)"
+_RANGE_SEP = r"\s*[—–\-~～至到]\s*"
+_SCALES = {"万亿": 1e12, "千万": 1e7, "百万": 1e6, "亿": 1e8, "万": 1e4, "千": 1e3, "百": 1e2}
+_CLAUSE_BREAK = "，,；;。！？!?：:（）()[]【】\n\r"
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Compiled form of quantity_rules.yaml."""
+
+    units: dict  # name -> {"kind", "not_before" (regex|None), "only_before" (regex|None), "approx"}
+    unit_pattern: str
+    one_counts_for_kinds: frozenset
+    allow_scale_without_unit: bool
+    approx_before: tuple  # longest first
+    approx_after_number: tuple
+    approx_after_unit: tuple
+    bare_scale_after: tuple
+    change_immediate: tuple
+    change_not_followed_by_level: tuple
+    change_clause: tuple
+    change_down: tuple
+    one_not_after: str
+    linking_words: tuple
+    max_object_chars: int
+    not_quantities: tuple  # (name, compiled pattern)
+    mention: re.Pattern = field(repr=False)
+
+
+def _longest_first(words) -> tuple:
+    return tuple(sorted({str(w) for w in words or []}, key=len, reverse=True))
+
+
+@lru_cache(maxsize=4)
+def load_rules(path: str | Path | None = None) -> Rules:
+    """Read and compile the rules file (cached); a broken pattern names the entry."""
+    import yaml
+
+    path = Path(path) if path else RULES_PATH
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    units = {}
+    for entry in data["units"]:
+        units[str(entry["name"])] = {
+            "kind": entry["kind"],
+            "not_before": re.compile(entry["not_before"]) if entry.get("not_before") else None,
+            "only_before": re.compile(entry["only_before"]) if entry.get("only_before") else None,
+            "approx": bool(entry.get("approx", False)),
+        }
+    unit_pattern = "|".join(re.escape(u) for u in _longest_first(units))
+    approx_after_number = _longest_first(data.get("approx_after_number"))
+    approx_after_unit = _longest_first(data.get("approx_after_unit"))
+    not_quantities = []
+    for entry in data.get("not_quantities", []):
+        try:
+            not_quantities.append((entry["name"], re.compile(entry["pattern"])))
+        except re.error as err:
+            raise ValueError(f"{path}: not_quantities pattern {entry['pattern']!r} is invalid: {err}") from err
+    after_num = "|".join(re.escape(w) for w in approx_after_number) or "(?!)"
+    after_unit = "|".join(re.escape(w) for w in approx_after_unit) or "(?!)"
+    number = rf"(?:{_FRACTION}|{_ARABIC}|{_CN})"
+    mention = re.compile(
+        rf"""
+        (?P<cnpct>{_CN_PERCENT})
+        |
+        (?:
+          (?P<num>{number})(?P<scale1>{_SCALE})?
+          (?:(?P<sep>{_RANGE_SEP})(?P<num2>{number}))?
+          |
+          (?P<bare>{_BARE_SCALE})
+        )
+        (?P<scale>{_SCALE})?
+        (?P<ap1>{after_num})?
+        \s?(?P<unit>{unit_pattern})?
+        (?P<ap2>{after_unit})?
+        """,
+        re.VERBOSE,
+    )
+    return Rules(
+        units=units,
+        unit_pattern=unit_pattern,
+        one_counts_for_kinds=frozenset(data.get("one_counts_for_kinds", ["duration"])),
+        allow_scale_without_unit=bool(data.get("allow_scale_without_unit", True)),
+        approx_before=_longest_first(data.get("approx_before")),
+        approx_after_number=approx_after_number,
+        approx_after_unit=approx_after_unit,
+        bare_scale_after=_longest_first(data.get("bare_scale_after")),
+        change_immediate=_longest_first(data.get("change_immediate")),
+        change_not_followed_by_level=tuple(data.get("change_not_followed_by_level", [])),
+        change_clause=_longest_first(data.get("change_clause")),
+        change_down=tuple(data.get("change_down", [])),
+        one_not_after=str(data.get("one_not_after", "")),
+        linking_words=_longest_first(data.get("linking_words")),
+        max_object_chars=int(data.get("max_object_chars", 18)),
+        not_quantities=tuple(not_quantities),
+        mention=mention,
+    )
+
+
+# ---- numbers ----------------------------------------------------------------------------------
+
+def parse_number(text: str) -> float:
+    """Value of one written number: Arabic (full- or half-width, thousands commas), fraction,
+    Chinese numeral (via cn2an), or 百分之….
+
+    >>> parse_number("18,032"), parse_number("1/4"), parse_number("十一"), parse_number("百分之百")
+    (18032.0, 0.25, 11.0, 100.0)
+    """
+    text = unicodedata.normalize("NFKC", text).replace(",", "").replace(" ", "")
+    if text.startswith("百分之"):
+        rest = text[3:]
+        return 100.0 if rest in {"百", "一百"} else parse_number(rest)
+    if "/" in text:
+        top, bottom = text.split("/", 1)
+        return float(top) / float(bottom)
+    if re.fullmatch(r"\d+(?:\.\d+)?", text):
+        return float(text)
+    if text in _SCALES:
+        return _SCALES[text]
+    import cn2an
+
+    return float(cn2an.cn2an(text, "smart"))
+
+
+# ---- masking ----------------------------------------------------------------------------------
+
+def not_quantity_spans(text: str, *, rules: Rules | None = None) -> list[tuple[int, int, str]]:
+    """Spans of ``text`` whose digits are not quantities, with the class of each (date, year,
+    title, quoted, ordinal, list_marker, party_congress, slogan, numbered_slogan).
+
+    >>> sorted({name for _, _, name in not_quantity_spans("2022年12月30日,增强“四个意识”")})
+    ['date', 'numbered_slogan', 'quoted', 'year']
+    """
+    rules = rules or load_rules()
+    spans = []
+    for name, pattern in rules.not_quantities:
+        spans.extend((m.start(), m.end(), name) for m in pattern.finditer(text) if m.end() > m.start())
+    return sorted(set(spans))
+
+
+class _Mask:
+    def __init__(self, spans):
+        self.spans = sorted(spans)
+        self.starts = [s for s, _, _ in self.spans]
+
+    def hit(self, start: int, end: int) -> str | None:
+        """Class of a masked span that overlaps [start, end), or None."""
+        i = bisect.bisect_right(self.starts, end - 1)
+        for s, e, name in self.spans[max(0, i - 40):i]:
+            if s < end and e > start:
+                return name
+        return None
+
+
+# ---- counted object -----------------------------------------------------------------------------
+
+_NOUNISH = {"n", "nr", "nr1", "nr2", "nrj", "nrf", "ns", "nsf", "nt", "nz", "nl", "ng", "vn", "an", "j", "l",
+            "eng", "g", "i", "s", "Q", "k"}
+_VERBISH = {"v", "vd", "vi", "vl", "vg", "vf", "vx"}
+_MODIFIER = {"a", "b", "ag", "z"}
+
+
+@lru_cache(maxsize=1)
+def _pos_tokenizer():
+    """A private jieba part-of-speech tokenizer that knows the project lexicon (helpers/data/
+    lexicon.txt), so 行政复议, 法律明白人 stay whole; the global jieba state is left alone."""
+    import logging
+
+    import jieba
+    import jieba.posseg as pseg
+
+    logging.getLogger("jieba").setLevel(logging.WARNING)  # keep its start-up chatter out of notebooks
+    tokenizer = jieba.Tokenizer()
+    lexicon = config.PACKAGE_DATA / "lexicon.txt"
+    if lexicon.exists():
+        for line in lexicon.read_text(encoding="utf-8").splitlines():
+            parts = line.split()
+            if not parts or line.lstrip().startswith("#"):
+                continue
+            tag = next((p for p in parts[1:] if not p.isdigit()), "nz")
+            tokenizer.add_word(parts[0], None, tag)
+    return pseg.POSTokenizer(tokenizer)
+
+
+# Suffixes jieba tags as verbs that end a noun: 调解率, 发案量, 参训人数.
+_NOUN_SUFFIXES = {"率", "量", "数", "额", "人数", "总数", "总量"}
+
+
+def _tokens(text: str) -> list[tuple[str, str]]:
+    """Part-of-speech tokens, with quoted or titled spans kept whole as nouns ("Q")."""
+    pos_cut = _pos_tokenizer().cut
+    out: list[tuple[str, str]] = []
+    pos = 0
+    pieces = []
+    for m in re.finditer(r"“[^“”]*”|《[^《》]*》|「[^「」]*」|\"[^\"]*\"", text):
+        pieces.append((text[pos:m.start()], False))
+        pieces.append((m.group(), True))
+        pos = m.end()
+    pieces.append((text[pos:], False))
+    for piece, whole in pieces:
+        if whole:
+            out.append((piece, "Q"))
+            continue
+        for w in pos_cut(piece):
+            if w.word in _NOUN_SUFFIXES and out and out[-1][1] not in {"x", "m", "q"}:
+                out[-1] = (out[-1][0] + w.word, "n")
+            else:
+                out.append((w.word, w.flag))
+    return out
+
+
+def _strip_tail(text: str, rules: Rules) -> str:
+    changed = True
+    while changed and text:
+        changed = False
+        for word in (*rules.linking_words, *rules.approx_before, *rules.change_immediate, *rules.change_clause):
+            if word and text.endswith(word):
+                text = text[: -len(word)]
+                changed = True
+                break
+    return text
+
+
+def _object_before(segment: str, rules: Rules) -> tuple[str, int]:
+    """Noun phrase that ends ``segment`` (after dropping linking words); returns (phrase, offset)."""
+    core = _strip_tail(segment.rstrip(), rules)
+    if not core:
+        return "", len(segment)
+    toks = _tokens(core)
+    taken: list[tuple[str, str]] = []
+    i = len(toks) - 1
+    while i >= 0:
+        word, flag = toks[i]
+        prev_flag = toks[i - 1][1] if i > 0 else ""
+        if flag in _NOUNISH:
+            taken.append((word, flag))
+        elif flag in _VERBISH and (prev_flag in _NOUNISH or prev_flag in _MODIFIER) and not taken:
+            # 出庭应诉, 案外调解: the verb is the thing counted
+            taken.append((word, flag))
+        elif flag in _VERBISH and prev_flag in _NOUNISH and len(taken) == 1 and len(taken[0][0]) == 1:
+            # a verb inside a noun compound: 行政/执法/证
+            taken.append((word, flag))
+        elif flag in _MODIFIER and taken:
+            taken.append((word, flag))
+        else:
+            break
+        i -= 1
+    if not taken:
+        # no noun: the counted thing is the action itself (免予处罚9宗, 备案1件); at most two verbs
+        verbs = []
+        for word, flag in reversed(toks):
+            adverb = verbs and flag in {"d", "ad", "a", "b"}  # 从轻/处罚, 不予/处罚
+            if (flag not in _VERBISH and not adverb) or len(verbs) == 2:
+                break
+            verbs.append(word)
+        taken = [(w, "v") for w in verbs]
+    if not taken:
+        return "", len(segment)
+    phrase = "".join(w for w, _ in reversed(taken))
+    if len(phrase) > rules.max_object_chars:
+        phrase = phrase[-rules.max_object_chars:]
+    offset = core.rfind(phrase)
+    return phrase, offset
+
+
+def _object_after(segment: str, rules: Rules) -> tuple[str, bool]:
+    """Noun phrase that starts ``segment``; (phrase, phrase_is_a_noun)."""
+    if not segment or segment[0] in _CLAUSE_BREAK or segment[0] in "、和及与":
+        return "", False
+    toks = _tokens(segment[: rules.max_object_chars + 6])
+    taken: list[tuple[str, str]] = []
+    for j, (word, flag) in enumerate(toks):
+        next_flag = toks[j + 1][1] if j + 1 < len(toks) else ""
+        if flag in _NOUNISH or (flag in _MODIFIER and next_flag in _NOUNISH):
+            taken.append((word, flag))
+        elif (flag in _VERBISH and taken and taken[-1][1] != "Q" and next_flag in _NOUNISH
+              and j + 1 < len(toks) and len(toks[j + 1][0]) == 1):
+            taken.append((word, flag))
+        else:
+            if not taken and flag in _VERBISH:
+                # 一宗涉及未成年人的纠纷: the head noun follows the last 的; 450人次参训: the verb
+                head = segment.rfind("的")
+                if head > 0:
+                    phrase, is_noun = _object_after(segment[head + 1:], rules)
+                    if is_noun:
+                        return phrase, True
+                return word, False
+            break
+    phrase = "".join(w for w, _ in taken)
+    return phrase[: rules.max_object_chars], bool(phrase)
+
+
+# ---- mentions -----------------------------------------------------------------------------------
+
+@dataclass
+class Mention:
+    """One quantity mention; offsets index the text given to find_quantities."""
+
+    value: float
+    low: float | None
+    high: float | None
+    unit: str
+    approx: bool
+    approx_marker: str
+    kind: str
+    direction: str
+    object: str
+    mention: str
+    start: int
+    end: int
+    quote: str
+    quote_start: int
+    quote_end: int
+
+
+def _clause_start(text: str, pos: int) -> int:
+    i = pos - 1
+    while i >= 0 and text[i] not in _CLAUSE_BREAK:
+        i -= 1
+    return i + 1
+
+
+def _clause_end(text: str, pos: int) -> int:
+    i = pos
+    while i < len(text) and text[i] not in _CLAUSE_BREAK:
+        i += 1
+    return i
+
+
+def _candidates(text: str, rules: Rules, mask: _Mask):
+    """Validated regex matches with their value, unit and approximation (no object yet)."""
+    for m in rules.mention.finditer(text):
+        if m.end() == m.start():
+            continue
+        g = m.groupdict()
+        start, end = m.start(), m.end()
+        prev = text[start - 1] if start else ""
+        if prev and (prev.isdigit() or prev in ".．/" or prev.isascii() and prev.isalpha()):
+            continue
+        unit = g["unit"] or ""
+        scale_word = g["scale1"] or g["scale"] or ""
+        if g["cnpct"]:
+            unit = "%"
+        # a unit that is really the start of a word (部门, 处罚) is no unit
+        if unit and not g["cnpct"]:
+            spec = rules.units[unit]
+            rest = text[m.end("unit"):]
+            if (spec["not_before"] and spec["not_before"].match(rest)) or (
+                spec["only_before"] and not spec["only_before"].match(rest)
+            ):
+                unit = ""
+        if g["cnpct"]:
+            end = m.end("cnpct")
+        elif unit:
+            end = m.end("ap2") if g["ap2"] else m.end("unit")
+        else:
+            end = max(m.end(k) for k in ("num", "scale1", "num2", "bare", "scale", "ap1") if g[k])
+            if g["ap2"] and (g["scale"] or g["scale1"]):
+                end = m.end("ap2")  # 400万以上
+        number_text = g["cnpct"] or g["num"] or g["bare"]
+        is_cn = bool(g["num"]) and not re.match(_DIGITS, g["num"]) and not g["cnpct"]
+        if g["bare"]:
+            before = text[:start]
+            if not unit or not any(before.endswith(w) for w in rules.bare_scale_after):
+                continue
+        if mask.hit(start, end):
+            continue
+        if not unit and not g["cnpct"]:
+            if not (scale_word and rules.allow_scale_without_unit and not is_cn and not g["bare"]):
+                continue
+        if is_cn:
+            if not unit:
+                continue
+            if number_text == "一" and (rules.units[unit]["kind"] not in rules.one_counts_for_kinds
+                                         or prev in rules.one_not_after):
+                continue
+        if g["num2"] and g["num"] and not g["sep"]:
+            continue
+        try:
+            value = parse_number(number_text)
+            value2 = parse_number(g["num2"]) if g["num2"] else None
+        except Exception:  # a string cn2an cannot read is not a number
+            continue
+        scale = _SCALES.get(scale_word, 1.0)
+        if g["scale1"] and g["num2"]:
+            # 3万至5万人: each side carries its own scale
+            value *= _SCALES[g["scale1"]]
+            value2 = value2 * _SCALES.get(g["scale"] or g["scale1"], 1.0)
+        else:
+            value *= scale
+            value2 = value2 * scale if value2 is not None else None
+        # approximation markers
+        marker_before = next((w for w in rules.approx_before if text[:start].endswith(w)), "")
+        markers = [marker_before, g["ap1"] or ""]
+        if g["ap2"] and end == m.end("ap2"):
+            markers.append(g["ap2"])
+        if unit and rules.units.get(unit, {}).get("approx"):
+            markers.append("多")
+        if g["bare"] and not marker_before:
+            marker_before = next((w for w in rules.bare_scale_after if text[:start].endswith(w)), "")
+            markers[0] = marker_before if marker_before in rules.approx_before else ""
+        marker = "".join(dict.fromkeys(w for w in markers if w))
+        mention_start = start - len(marker_before) if marker_before else start
+        yield {
+            "value": value if value2 is None else value,
+            "low": value if value2 is not None else None,
+            "high": value2,
+            "unit": unit,
+            "approx": bool(marker),
+            "approx_marker": marker,
+            "start": mention_start,
+            "number_start": start,
+            "end": end,
+        }
+
+
+def _kind(text: str, cand: dict, rules: Rules) -> tuple[str, str]:
+    unit = cand["unit"]
+    kind = rules.units[unit]["kind"] if unit in rules.units else "count"
+    before = text[_clause_start(text, cand["start"]):cand["start"]]
+    immediate = next((w for w in rules.change_immediate if before.endswith(w)), "")
+    after = text[cand["end"]:cand["end"] + 1]
+    is_change = kind == "change"
+    if immediate and not any(before.endswith(w) for w in rules.change_not_followed_by_level):
+        is_change = True
+    if kind == "percentage" and any(w in before for w in rules.change_clause):
+        is_change = True
+    del after
+    if not is_change:
+        return kind, ""
+    window = before[-12:]
+    down = any(w in window for w in rules.change_down)
+    return "change", "down" if down else "up"
+
+
+def find_quantities(text: str, *, rules: Rules | None = None) -> list[Mention]:
+    """Every quantity mention in one sentence (or any text), in order.
+
+    >>> [(m.value, m.unit, m.object) for m in find_quantities("公示行政处罚699宗、许可18032宗")]
+    [(699.0, '宗', '行政处罚'), (18032.0, '宗', '许可')]
+    """
+    rules = rules or load_rules()
+    mask = _Mask(not_quantity_spans(text, rules=rules))
+    cands = list(_candidates(text, rules, mask))
+    mentions: list[Mention] = []
+    cursor = 0
+    for k, cand in enumerate(cands):
+        start, end = cand["start"], cand["end"]
+        next_start = cands[k + 1]["start"] if k + 1 < len(cands) else len(text)
+        seg_start = max(_clause_start(text, start), cursor)
+        segment = text[seg_start:start]
+        after_end = min(_clause_end(text, end), next_start)
+        after_phrase, after_is_noun = _object_after(text[end:after_end], rules)
+        kind, direction = _kind(text, cand, rules)
+        obj, q_start, q_end = "", start, end
+        if after_is_noun and kind not in {"percentage", "change"}:
+            obj, q_end = after_phrase, end + len(after_phrase)
+            cursor = q_end
+        else:
+            phrase, offset = _object_before(segment, rules)
+            if phrase:
+                obj, q_start = phrase, seg_start + offset
+            elif after_phrase and kind not in {"percentage", "change"}:
+                obj, q_end = after_phrase, end + len(after_phrase)
+                cursor = q_end
+            elif kind == "change" and mentions:
+                obj = mentions[-1].object  # 同比增长29.5%: the change of what the sentence just counted
+            cursor = max(cursor, end)
+        mentions.append(Mention(
+            value=cand["value"], low=cand["low"], high=cand["high"], unit=cand["unit"],
+            approx=cand["approx"], approx_marker=cand["approx_marker"], kind=kind, direction=direction,
+            object=obj, mention=text[start:end], start=start, end=end,
+            quote=text[q_start:q_end], quote_start=q_start, quote_end=q_end,
+        ))
+    _assign_respectively(mentions, text)
+    return mentions
+
+
+def _assign_respectively(mentions: list[Mention], text: str) -> None:
+    """增长分别为6.69%、4.15%、0.54%: the k changes after 分别 belong to the k mentions before them."""
+    for i, m in enumerate(mentions):
+        if m.kind != "change" or "分别" not in text[_clause_start(text, m.start):m.start]:
+            continue
+        run = [m]
+        for later in mentions[i + 1:]:
+            if later.kind == "change" and text[run[-1].end:later.start].strip() in {"、", ",", "，", "和", "及"}:
+                run.append(later)
+            else:
+                break
+        earlier = [x for x in mentions[:i] if x.kind != "change"][-len(run):]
+        if len(earlier) == len(run):
+            for target, source in zip(run, earlier):
+                target.object = source.object
+        break
+
+
+def extract_quantities(sentences: pd.DataFrame, *, documents: pd.DataFrame | None = None,
+                       rules: Rules | None = None) -> pd.DataFrame:
+    """schema.QUANTITIES rows (plus EXTRA_COLUMNS) for every mention in ``sentences``.
+
+    ``start``/``end`` and ``quote_start``/``quote_end`` index documents.text, like the sentence
+    spans; ``file`` comes from ``documents`` when given. indicator_id/indicator_name stay empty
+    (helpers.indicators.assign_indicators fills them).
+
+    >>> s = pd.DataFrame({"doc_id": ["d"], "sentence_id": [0], "text": ["办结行政复议案件1件。"], "start": [10], "end": [21]})
+    >>> extract_quantities(s)[["value", "unit", "object", "start", "end"]].to_dict("records")
+    [{'value': 1.0, 'unit': '件', 'object': '行政复议案件', 'start': 18, 'end': 20}]
+    """
+    rules = rules or load_rules()
+    files = {}
+    if documents is not None and "file" in documents.columns:
+        files = dict(zip(documents["doc_id"], documents["file"]))
+    rows = []
+    for sent in sentences.itertuples(index=False):
+        text = str(sent.text)
+        base = int(sent.start)
+        for m in find_quantities(text, rules=rules):
+            row = asdict(m)
+            if row["low"] is None:  # a single number is its own range
+                row["low"] = row["high"] = row["value"]
+            row.update(
+                doc_id=sent.doc_id, file=files.get(sent.doc_id), sentence_id=sent.sentence_id,
+                indicator_id=None, indicator_name=None, sentence=text,
+                start=base + m.start, end=base + m.end,
+                quote_start=base + m.quote_start, quote_end=base + m.quote_end,
+            )
+            rows.append(row)
+    columns = schema.QUANTITIES + EXTRA_COLUMNS
+    out = pd.DataFrame(rows, columns=columns)
+    for col in ("value", "low", "high"):
+        out[col] = pd.to_numeric(out[col], errors="coerce").astype("float64")
+    out["approx"] = out["approx"].astype(bool)
+    return out

@@ -1,0 +1,674 @@
+"""Run the notebook collection with papermill and build the shared report.
+
+``python -m helpers run`` executes the notebooks of ``config.NOTEBOOK_ORDER`` (cwd ``notebooks/``,
+kernel ``python3``) into ``reports/executed/``, converts each to one self-contained HTML file with
+its code and one without (``reports/html/NAME.html`` and ``NAME.results.html``), and writes
+``reports/index.html``: the run record (date, parameters and duration per notebook, hashes of the
+input files and of the configuration files in ``helpers/data``, package versions), links to every
+notebook and a gallery of every figure with the CSV behind it. ``reports/run.json`` holds the same
+record for machines.
+
+Document text can hold markup (a saved web page, a hostile file), so every HTML file is built safe:
+notebook outputs pass a sanitizer that escapes any tag outside a short list of formatting tags, the
+page template carries no script at all, and each page is checked for active content before it is
+written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from html.parser import HTMLParser
+from importlib import metadata
+from pathlib import Path
+from typing import Callable, Iterable, Sequence
+
+from helpers import config
+from helpers.store import write_text
+
+KERNEL = "python3"
+# Parameters the runner fills in itself from --raw/--out.
+PATH_PARAMETERS = {"raw": "raw_dir", "out": "out_dir"}
+KEY_PACKAGES = (
+    "fazhi-helpers", "pandas", "numpy", "pyarrow", "matplotlib", "wordcloud", "noto-cjk-sans-otc", "jieba",
+    "stopwordsiso", "opencc", "cn2an", "cpca", "charset-normalizer", "trafilatura", "python-docx", "pypdf",
+    "papermill", "nbconvert", "nbclient", "ipykernel",
+)
+FIGURE_EXTENSIONS = ("png", "svg", "csv")
+
+
+class NotebookFailed(RuntimeError):
+    """A notebook stopped on an error; the message names the notebook, the cell and the error."""
+
+
+@dataclass
+class NotebookRun:
+    """What happened to one notebook in a run (one row of the report's run record)."""
+
+    name: str
+    status: str = "not run"  # ok | failed | not run
+    started: str = ""
+    seconds: float | None = None
+    parameters: dict = field(default_factory=dict)
+    error: str = ""
+    executed: str = ""  # paths relative to the reports folder
+    html: str = ""
+    html_results: str = ""
+
+
+# --------------------------------------------------------------------------- notebooks
+
+def select_notebooks(order: Sequence[str], only: Iterable[str] | None = None) -> list[str]:
+    """The notebooks to run, in collection order; ``only`` accepts full names or prefixes ('02').
+
+    >>> select_notebooks(["01_cleaning", "02_term_frequency"], ["02"])
+    ['02_term_frequency']
+    """
+    if not only:
+        return list(order)
+    chosen = set()
+    for wanted in only:
+        wanted = Path(wanted).stem
+        matches = [name for name in order if name == wanted or name.split("_", 1)[0] == wanted]
+        if not matches:
+            raise ValueError(f"no notebook called {wanted!r}; choose from {', '.join(order)}")
+        chosen.update(matches)
+    return [name for name in order if name in chosen]
+
+
+def declared_parameters(notebook: str | Path) -> dict[str, str]:
+    """Parameter name -> declared type name ('str', 'list', … or 'None') in the cell tagged
+    ``parameters``; {} when there is none.
+
+    Read with ``ast``: ``papermill.inspect_notebook`` skips every line holding a second '=', which
+    the project's commented parameters (``raw_dir: str = ""  # "" = data/raw``) usually do.
+    """
+    import ast
+
+    import nbformat
+
+    nb = nbformat.read(str(notebook), as_version=4)
+    cell = next((c for c in nb.cells if c.cell_type == "code" and "parameters" in c.metadata.get("tags", [])), None)
+    if cell is None:
+        return {}
+    try:
+        tree = ast.parse(cell.source)
+    except SyntaxError as err:
+        raise ValueError(f"{notebook}: the parameters cell is not valid Python ({err})") from err
+    declared: dict[str, str] = {}
+    for node in tree.body:
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            declared[node.target.id] = ast.unparse(node.annotation).split("[", 1)[0]
+        elif isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    try:
+                        declared[target.id] = type(ast.literal_eval(node.value)).__name__
+                    except (ValueError, TypeError, SyntaxError):
+                        declared[target.id] = "None"
+    return declared
+
+
+def _coerce(value, type_name: str):
+    """Fit a command-line value to the declared type (``-p documents X`` for a list parameter)."""
+    if type_name == "list" and not isinstance(value, list):
+        return [value]
+    if type_name == "str" and value is not None and not isinstance(value, str):
+        return str(value)
+    if type_name == "float" and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    return value
+
+
+def parameters_for(declared: dict[str, str], given: dict) -> dict:
+    """The subset of ``given`` that the notebook declares, coerced to the declared types.
+
+    >>> parameters_for({"top_n": "int", "documents": "list"}, {"documents": "a", "theme": "x"})
+    {'documents': ['a']}
+    """
+    return {key: _coerce(value, declared[key]) for key, value in given.items() if key in declared}
+
+
+def execute(notebook: Path, output: Path, parameters: dict, *, cwd: Path, kernel: str = KERNEL) -> None:
+    """Execute ``notebook`` into ``output`` with papermill, saving after every cell so a failure
+    leaves the partial notebook; raise ``NotebookFailed`` naming the cell and the error."""
+    import logging
+
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    # papermill's own parameter check misreads commented parameters ("unknown parameter" warnings);
+    # parameters_for has already matched them against the notebook.
+    logging.getLogger("papermill").setLevel(logging.ERROR)
+    try:
+        papermill.execute_notebook(
+            str(notebook), str(output), parameters=parameters, kernel_name=kernel, cwd=str(cwd),
+            progress_bar=False, log_output=False, request_save_on_cell_execute=True,
+            # keep the kernel's own start-up notices (transport, ports) off the terminal
+            extra_arguments=["--IPKernelApp.log_level=ERROR"],
+        )
+    except PapermillExecutionError as err:
+        first_line = next((line for line in err.source.splitlines() if line.strip()), "")
+        # cells counted from 1 as in the executed notebook (which holds the injected parameters)
+        raise NotebookFailed(
+            f"{notebook.stem}: cell {err.cell_index + 1} (In [{err.exec_count}]) "
+            f"`{first_line.strip()[:80]}` raised {err.ename}: {err.evalue}"
+        ) from err
+    except Exception as err:  # kernel died, timed out, could not start
+        raise NotebookFailed(f"{notebook.stem}: {type(err).__name__}: {err}") from err
+
+
+def check_kernel(kernel: str = KERNEL) -> str | None:
+    """A warning when the ``kernel`` spec would start another Python than this one (a user-level
+    ``python3`` kernel shadows the one installed in the environment)."""
+    try:
+        from jupyter_client.kernelspec import KernelSpecManager
+
+        argv = KernelSpecManager().get_kernel_spec(kernel).argv
+    except Exception as err:  # noqa: BLE001 - any failure means the kernel cannot start
+        return f"kernel {kernel!r} not found ({err}); run: {sys.executable} -m ipykernel install --sys-prefix --name {kernel}"
+    interpreter = Path(argv[0])
+    if interpreter.is_absolute() and interpreter.exists() and not interpreter.samefile(sys.executable):
+        return (f"kernel {kernel!r} runs {interpreter}, not {sys.executable}; the notebooks may not find "
+                f"the helpers. Fix: {sys.executable} -m ipykernel install --sys-prefix --name {kernel}")
+    return None
+
+
+# --------------------------------------------------------------------------- safe HTML
+
+# Formatting that notebook outputs (pandas tables, Styler, Markdown) need; anything else is escaped
+# and shown as text, so markup quoted in a document stays visible but inert. No <img>: figures
+# arrive as image/png outputs, and an <img> in a document would only be a broken picture.
+SAFE_TAGS = frozenset({
+    "a", "abbr", "b", "blockquote", "br", "caption", "code", "col", "colgroup", "dd", "del", "details",
+    "div", "dl", "dt", "em", "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "ins", "kbd", "li", "mark", "ol", "p", "pre", "s", "small", "span", "strong", "style", "sub",
+    "summary", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "u", "ul",
+})
+SAFE_ATTRIBUTES = {
+    "*": ["class", "id", "title", "style", "lang"],
+    "a": ["href", "title"],
+    "td": ["colspan", "rowspan", "align", "valign"],
+    "th": ["colspan", "rowspan", "align", "valign"],
+    "table": ["border", "cellspacing", "cellpadding"],
+    "col": ["span"],
+    "colgroup": ["span"],
+    "ol": ["start", "type"],
+}
+SAFE_PROTOCOLS = frozenset({"http", "https", "mailto"})
+# Raster images may be inlined as data URIs by the page template (an HTML or SVG one could carry script).
+SAFE_DATA_URI = ("data:image/png;", "data:image/jpeg;", "data:image/gif;", "data:image/webp;")
+
+
+def _attribute_allowed(tag: str, name: str, value: str) -> bool:
+    return name in SAFE_ATTRIBUTES.get(tag, ()) or name in SAFE_ATTRIBUTES["*"]
+
+
+def sanitize_html(fragment: str) -> str:
+    """Escape every tag, attribute and URL outside the safe lists; drop comments.
+
+    >>> sanitize_html('<p>普法<script>alert(1)</script></p>')
+    '<p>普法&lt;script&gt;alert(1)&lt;/script&gt;</p>'
+    >>> sanitize_html('<img src="x" onerror="alert(1)"><b title="t" onclick="f()">b</b>')
+    '&lt;img src="x" onerror="alert(1)"&gt;<b title="t">b</b>'
+    """
+    import bleach
+    from bleach.css_sanitizer import CSSSanitizer
+
+    return bleach.clean(
+        fragment, tags=SAFE_TAGS, attributes=_attribute_allowed, protocols=SAFE_PROTOCOLS,
+        strip=False, strip_comments=True, css_sanitizer=CSSSanitizer(),
+    )
+
+
+def _sanitizer_class():
+    from nbconvert.filters.markdown import markdown2html_mistune
+    from nbconvert.preprocessors import Preprocessor
+
+    class SanitizeOutputs(Preprocessor):
+        """Make code-cell outputs safe: HTML and Markdown (rendered first) are sanitized, images
+        and plain text kept, everything else (JavaScript, SVG, widgets) dropped. Markdown cells
+        are the notebook's own prose and stay as written; raw cells are sanitized."""
+
+        keep = {"text/plain", "image/png", "image/jpeg", "image/gif", "application/json", "text/latex"}
+
+        def preprocess_cell(self, cell, resources, index):
+            if cell.cell_type == "raw":
+                cell.source = sanitize_html(cell.source)
+            if cell.cell_type != "code":
+                return cell, resources
+            for output in cell.get("outputs", []):
+                if output.get("output_type") not in ("display_data", "execute_result"):
+                    continue  # streams and tracebacks are text; the template escapes them
+                data = output["data"]
+                if "text/markdown" in data:
+                    data.setdefault("text/html", markdown2html_mistune(data["text/markdown"]))
+                for key in list(data):
+                    if key == "text/html":
+                        data[key] = sanitize_html(data[key])
+                    elif key not in self.keep:
+                        del data[key]
+            return cell, resources
+
+    return SanitizeOutputs
+
+
+# The lab template without its script tags (require.js, MathJax, mermaid, widgets all come from a
+# CDN): the pages open offline and carry no script of any kind.
+_TEMPLATE = r"""{%- extends 'index.html.j2' -%}
+{%- block html_head_js -%}{%- endblock html_head_js -%}
+{%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
+{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
+{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+{%- block extra_css -%}
+<style>.fazhi-nav{font:14px sans-serif;padding:8px 16px;border-bottom:1px solid #ddd}</style>
+{%- endblock extra_css -%}
+{%- block body_header -%}
+{{ super() }}
+<nav class="fazhi-nav"><a href="../index.html">&larr; index</a></nav>
+{%- endblock body_header -%}
+"""
+
+_DANGEROUS_TAGS = {"script", "iframe", "object", "embed", "base", "frame", "frameset", "applet"}
+_URL_ATTRIBUTES = {"href", "src", "action", "formaction", "xlink:href", "data", "poster", "srcdoc"}
+
+
+class _ActiveContentFinder(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag in _DANGEROUS_TAGS:
+            self.found.append(f"<{tag}>")
+        if tag == "meta" and any(k == "http-equiv" and (v or "").lower() == "refresh" for k, v in attrs):
+            self.found.append("<meta http-equiv=refresh>")
+        for name, value in attrs:
+            if name.startswith("on"):
+                self.found.append(f"<{tag} {name}=…>")
+            elif name in _URL_ATTRIBUTES and value:
+                compact = "".join(value.split()).lower()
+                if compact.startswith(("javascript:", "vbscript:")) or (
+                        compact.startswith("data:") and not compact.startswith(SAFE_DATA_URI)):
+                    self.found.append(f"<{tag} {name}={compact[:30]}…>")
+
+    handle_startendtag = handle_starttag
+
+
+def active_content(page: str) -> list[str]:
+    """Every script, event handler, script URL or frame in ``page`` (empty when the page is inert).
+
+    >>> active_content('<p>&lt;script&gt;</p>')
+    []
+    >>> active_content('<img src=x onerror="alert(1)"><script>1</script>')
+    ['<img onerror=…>', '<script>']
+    """
+    finder = _ActiveContentFinder()
+    finder.feed(page)
+    finder.close()
+    return finder.found
+
+
+def write_html(page: str, target: Path) -> Path:
+    """Write ``page`` atomically after checking it has no active content."""
+    found = active_content(page)
+    if found:
+        raise RuntimeError(f"refusing to write {target}: active content {sorted(set(found))[:5]}")
+    return write_text(page, target)
+
+
+def export_html(executed: Path, target: Path, *, code: bool = True, title: str | None = None) -> Path:
+    """Convert an executed notebook to one self-contained, script-free HTML file (figures embedded);
+    ``code=False`` leaves out the code cells and prompts, for readers who want only the results."""
+    import logging
+
+    import nbformat
+    from jinja2 import DictLoader
+    from nbconvert import HTMLExporter
+
+    notebook = nbformat.read(executed, as_version=4)
+    exporter = HTMLExporter(
+        template_name="lab", extra_loaders=[DictLoader({"fazhi.html.j2": _TEMPLATE})],
+        template_file="fazhi.html.j2", embed_images=True,
+        exclude_input=not code, exclude_input_prompt=not code, exclude_output_prompt=not code,
+    )
+    exporter.log.setLevel(logging.ERROR)  # "alternative text is missing" on every figure
+    exporter.register_preprocessor(_sanitizer_class()(), enabled=True)
+    page, _ = exporter.from_notebook_node(notebook, resources={"metadata": {"name": title or executed.stem}})
+    return write_html(page, target)
+
+
+# --------------------------------------------------------------------------- run record
+
+def file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def input_files(raw: Path) -> list[dict]:
+    """Name, size and SHA-256 of every file in the raw folder (recursively, sorted)."""
+    if not raw.is_dir():
+        return []
+    return [{"file": p.relative_to(raw).as_posix(), "bytes": p.stat().st_size, "sha256": file_digest(p)}
+            for p in sorted(raw.rglob("*")) if p.is_file() and not p.name.startswith(".")]
+
+
+def _declared_version(path: Path) -> str:
+    """A ``version:`` line near the top of a configuration file, if it has one."""
+    try:
+        head = path.read_text(encoding="utf-8", errors="replace").splitlines()[:15]
+    except OSError:
+        return ""
+    for line in head:
+        text = line.lstrip("#; ").strip()
+        if text.lower().startswith("version:"):
+            return text.split(":", 1)[1].strip().strip("'\"")
+    return ""
+
+
+def configuration_files(folder: Path = config.PACKAGE_DATA) -> list[dict]:
+    """Lexicon, stopword lists, themes, catalogue …: every file of ``helpers/data`` with its hash
+    and declared version, so a result can be traced to the configuration that made it."""
+    if not folder.is_dir():
+        return []
+    return [{"file": p.relative_to(folder).as_posix(), "bytes": p.stat().st_size, "sha256": file_digest(p),
+             "version": _declared_version(p)}
+            for p in sorted(folder.rglob("*")) if p.is_file() and "__pycache__" not in p.parts]
+
+
+def package_versions(names: Iterable[str] = KEY_PACKAGES) -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for name in names:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def source_revision(root: Path = config.ROOT) -> str:
+    """The git commit of the project, with '+changes' when the tree differs from it."""
+    try:
+        commit = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"], capture_output=True,
+                                text=True, timeout=10, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return f"{commit}+changes" if dirty else commit
+
+
+def _combined_digest(files: list[dict]) -> str:
+    digest = hashlib.sha256()
+    for item in files:
+        digest.update(f"{item['file']}\0{item['sha256']}\n".encode())
+    return digest.hexdigest()
+
+
+def figures_in(folder: Path, *, since: float | None = None) -> list[dict]:
+    """Every figure (PNG) in ``folder`` with its SVG, CSV and caption (read from the PNG metadata);
+    ``stale`` marks figures older than ``since`` (left by an earlier run)."""
+    from PIL import Image
+
+    found = []
+    for png in sorted(folder.glob("*.png")) if folder.is_dir() else []:
+        try:
+            with Image.open(png) as image:
+                width, height = image.size
+                text = getattr(image, "text", {}) or {}
+        except OSError:
+            continue
+        found.append({
+            "name": png.stem,
+            "png": png, "svg": png.with_suffix(".svg") if png.with_suffix(".svg").exists() else None,
+            "csv": png.with_suffix(".csv") if png.with_suffix(".csv").exists() else None,
+            "caption": text.get("Description") or text.get("Title") or "",
+            "width": width, "height": height,
+            "stale": since is not None and png.stat().st_mtime < since,
+        })
+    return found
+
+
+# --------------------------------------------------------------------------- index page
+
+_INDEX_CSS = """
+body{font-family:"Noto Sans CJK SC","Source Han Sans SC","PingFang SC","Microsoft YaHei",sans-serif;
+  margin:0 auto;max-width:1200px;padding:16px 24px;color:#222;line-height:1.5}
+h1{font-size:1.6em;margin-bottom:0}h2{border-bottom:1px solid #ddd;padding-bottom:4px;margin-top:2em}
+table{border-collapse:collapse;font-size:.9em;margin:8px 0}th,td{border:1px solid #ddd;padding:4px 8px;
+  text-align:left;vertical-align:top}th{background:#f5f5f5}code,.mono{font-family:monospace;font-size:.85em}
+.ok{color:#009E73;font-weight:bold}.failed{color:#D55E00;font-weight:bold}.not-run{color:#777}
+.error{background:#fff3ef;border-left:4px solid #D55E00;padding:8px 12px;white-space:pre-wrap}
+.gallery{display:grid;grid-template-columns:repeat(auto-fill,minmax(340px,1fr));gap:16px}
+figure{margin:0;border:1px solid #ddd;padding:8px;background:#fff}
+figure img{width:100%;height:auto;display:block}figcaption{font-size:.85em;margin-top:6px}
+.stale{color:#777;font-style:italic}.meta{color:#555}
+"""
+
+
+def _e(value) -> str:
+    """Escape any value for HTML text or a quoted attribute."""
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def _href(path: Path, base: Path) -> str:
+    from urllib.parse import quote
+
+    return _e(quote(Path(os.path.relpath(path, base)).as_posix()))
+
+
+def render_index(record: dict, *, reports: Path, figures: list[dict]) -> str:
+    """The report's front page; every value from the run (paths, parameters, errors, captions) is
+    escaped."""
+    rows = []
+    for run in record["notebooks"]:
+        links = []
+        for key, text in (("html", "HTML"), ("html_results", "results only"), ("executed", "notebook")):
+            if run.get(key):
+                links.append(f'<a href="{_href(reports / run[key], reports)}">{text}</a>')
+        seconds = f"{run['seconds']:.1f} s" if run.get("seconds") is not None else ""
+        params = json.dumps(run.get("parameters") or {}, ensure_ascii=False)
+        status_class = run["status"].replace(" ", "-")
+        rows.append(
+            f"<tr><td>{_e(run['name'])}</td><td class=\"{_e(status_class)}\">{_e(run['status'])}</td>"
+            f"<td>{_e(run.get('started', ''))}</td><td>{_e(seconds)}</td><td class=\"mono\">{_e(params)}</td>"
+            f"<td>{' · '.join(links)}</td></tr>"
+        )
+    error = (f'<h2>Error</h2><div class="error">{_e(record["error"])}</div>' if record.get("error") else "")
+
+    cards = []
+    for fig in figures:
+        links = [f'<a href="{_href(fig["png"], reports)}">PNG</a>']
+        if fig["svg"]:
+            links.append(f'<a href="{_href(fig["svg"], reports)}">SVG</a>')
+        if fig["csv"]:
+            links.append(f'<a href="{_href(fig["csv"], reports)}">CSV (data)</a>')
+        stale = ' <span class="stale">(from an earlier run)</span>' if fig["stale"] else ""
+        caption = f"<br>{_e(fig['caption'])}" if fig["caption"] else ""
+        cards.append(
+            f'<figure id="{_e(fig["name"])}"><a href="{_href(fig["png"], reports)}">'
+            f'<img src="{_href(fig["png"], reports)}" alt="{_e(fig["caption"] or fig["name"])}" '
+            f'width="{fig["width"]}" height="{fig["height"]}"></a>'
+            f'<figcaption><b>{_e(fig["name"])}</b>{stale}{caption}<br>{" · ".join(links)}</figcaption></figure>'
+        )
+    gallery = f'<div class="gallery">{"".join(cards)}</div>' if cards else "<p>No figures yet.</p>"
+
+    inputs = record["inputs"]
+    input_rows = "".join(
+        f"<tr><td>{_e(f['file'])}</td><td>{f['bytes']:,}</td><td class=\"mono\">{_e(f['sha256'])}</td></tr>"
+        for f in inputs["files"])
+    config_rows = "".join(
+        f"<tr><td>{_e(f['file'])}</td><td>{_e(f['version'])}</td><td>{f['bytes']:,}</td>"
+        f"<td class=\"mono\">{_e(f['sha256'][:16])}</td></tr>" for f in record["configuration"])
+    package_rows = "".join(f"<tr><td>{_e(k)}</td><td>{_e(v)}</td></tr>" for k, v in record["packages"].items())
+    overall = "ok" if record["status"] == "ok" else "failed"
+    return f"""<!DOCTYPE html>
+<html lang="zh-Hans">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>法治政府建设年度报告 · analysis report</title><style>{_INDEX_CSS}</style></head>
+<body>
+<h1>法治政府建设年度报告 · analysis report</h1>
+<p class="meta">Run started {_e(record['started'])}, {_e(f"{record['seconds']:.1f}")} s in all ·
+status <span class="{overall}">{_e(record['status'])}</span> · source revision
+<span class="mono">{_e(record['revision'] or 'unknown')}</span> · command <span class="mono">{_e(record['command'])}</span></p>
+{error}
+<h2>Notebooks</h2>
+<table><tr><th>notebook</th><th>status</th><th>started</th><th>duration</th><th>parameters</th><th>open</th></tr>
+{''.join(rows)}</table>
+<h2>Figures</h2>
+{gallery}
+<h2>Inputs</h2>
+<p>Folder <span class="mono">{_e(inputs['folder'])}</span>: {len(inputs['files'])} files,
+combined SHA-256 <span class="mono">{_e(inputs['sha256'])}</span></p>
+<details><summary>Every input file</summary>
+<table><tr><th>file</th><th>bytes</th><th>SHA-256</th></tr>{input_rows}</table></details>
+<h2>Configuration</h2>
+<p>Lexicon, stopword lists, theme dictionary, indicator catalogue and labels shipped in
+<span class="mono">helpers/data</span> (combined SHA-256 <span class="mono">{_e(record['configuration_sha256'])}</span>):</p>
+<table><tr><th>file</th><th>version</th><th>bytes</th><th>SHA-256 (first 16)</th></tr>{config_rows}</table>
+<h2>Software</h2>
+<table><tr><th>package</th><th>version</th></tr>{package_rows}</table>
+</body></html>
+"""
+
+
+# --------------------------------------------------------------------------- the run
+
+def _relative(path: Path, base: Path) -> str:
+    return Path(os.path.relpath(path, base)).as_posix()
+
+
+def _previous_runs(run_json: Path) -> dict[str, dict]:
+    try:
+        return {item["name"]: item for item in json.loads(run_json.read_text(encoding="utf-8"))["notebooks"]}
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+
+
+def run_collection(*, only: Iterable[str] | None = None, parameters: dict | None = None,
+                   raw: str | Path | None = None, out: str | Path | None = None,
+                   notebooks_dir: str | Path | None = None, order: Sequence[str] | None = None,
+                   kernel: str = KERNEL, log: Callable[[str], None] | None = None) -> int:
+    """Execute the notebooks, export HTML, write ``reports/index.html``; return the exit status
+    (0 ok, 1 a notebook failed, 2 bad arguments). ``--raw``/``--out`` become the ``raw_dir``/``out_dir``
+    parameters of every notebook declaring them, and all output goes under ``out``.
+
+    ``notebooks_dir`` and ``order`` run another collection (tests use small fixture notebooks).
+    """
+    say = log or (lambda message: print(message, flush=True))
+    given = dict(parameters or {})
+    # -p raw_dir/out_dir mean the same as --raw/--out (which win when both are given).
+    raw = raw or given.get("raw_dir") or None
+    out = out or given.get("out_dir") or None
+    given = {key: value for key, value in given.items() if key not in ("raw_dir", "out_dir")}
+    notebooks_dir = Path(notebooks_dir) if notebooks_dir else config.NOTEBOOKS
+    order = list(order or config.NOTEBOOK_ORDER)
+    try:
+        names = select_notebooks(order, only)
+    except ValueError as err:
+        say(f"error: {err}")
+        return 2
+    paths = config.project_paths(raw=raw, out=out)
+    if not paths.raw.is_dir():
+        say(f"error: folder of reports {paths.raw} does not exist")
+        return 2
+    missing = [name for name in names if not (notebooks_dir / f"{name}.ipynb").exists()]
+    if missing:
+        say(f"error: notebook(s) not found in {notebooks_dir}: {', '.join(missing)}")
+        return 2
+    warning = check_kernel(kernel)
+    if warning:
+        say(f"warning: {warning}")
+
+    paths.makedirs()
+    reports = paths.reports
+    executed_dir, html_dir = reports / "executed", reports / "html"
+    executed_dir.mkdir(parents=True, exist_ok=True)
+    html_dir.mkdir(parents=True, exist_ok=True)
+    path_values = {"raw_dir": str(paths.raw) if raw else None, "out_dir": str(Path(out).expanduser().resolve()) if out else None}
+
+    try:
+        declared = {name: declared_parameters(notebooks_dir / f"{name}.ipynb") for name in names}
+    except ValueError as err:
+        say(f"error: {err}")
+        return 2
+    unused = sorted(key for key in given if not any(key in d for d in declared.values()))
+    if unused:
+        say(f"warning: no notebook run here declares parameter(s) {', '.join(unused)}; ignored")
+
+    started_at = time.time()
+    started = datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
+    runs = [NotebookRun(name=name) for name in names]
+    error = ""
+    for position, run in enumerate(runs, start=1):
+        values = {k: v for k, v in path_values.items() if v is not None}
+        values.update(given)
+        run.parameters = parameters_for(declared[run.name], values)
+        executed = executed_dir / f"{run.name}.ipynb"
+        run.executed = _relative(executed, reports)
+        run.started = datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
+        say(f"[{position}/{len(runs)}] {run.name} …")
+        tick = time.perf_counter()
+        try:
+            execute(notebooks_dir / f"{run.name}.ipynb", executed, run.parameters, cwd=notebooks_dir, kernel=kernel)
+            run.status = "ok"
+        except NotebookFailed as err:
+            run.status, run.error = "failed", str(err)
+            error = (f"{err}\nThe partially executed notebook is kept at {executed}; "
+                     f"later notebooks were not run.")
+        run.seconds = round(time.perf_counter() - tick, 2)
+        if executed.exists():
+            html_file, results_file = html_dir / f"{run.name}.html", html_dir / f"{run.name}.results.html"
+            export_html(executed, html_file, code=True, title=run.name)
+            export_html(executed, results_file, code=False, title=run.name)
+            run.html, run.html_results = _relative(html_file, reports), _relative(results_file, reports)
+        say(f"      {run.status} in {run.seconds:.1f} s")
+        if run.status == "failed":
+            say(f"error: {error}")
+            break
+
+    # Notebooks not run this time keep their entry from the last run (marked by its own date).
+    run_json = reports / "run.json"
+    earlier = _previous_runs(run_json)
+    this_run = {run.name: asdict(run) for run in runs if run.status != "not run"}
+    entries = []
+    for name in order:
+        if name in this_run:
+            entries.append(this_run[name])
+        elif name in names:
+            entries.append(asdict(NotebookRun(name=name)))
+        elif name in earlier:
+            status = str(earlier[name].get("status", "")).removesuffix(" (earlier run)")
+            entries.append({**earlier[name], "status": f"{status} (earlier run)"})
+    inputs = input_files(paths.raw)
+    configuration = configuration_files()
+    record = {
+        "started": started,
+        "seconds": round(time.time() - started_at, 2),
+        "status": "failed" if error else "ok",
+        "error": error,
+        "command": " ".join(["python -m helpers run", *(f"--only {n}" for n in (only or [])),
+                             *(f"-p {k} {json.dumps(v, ensure_ascii=False)}" for k, v in given.items()),
+                             *([f"--raw {raw}"] if raw else []), *([f"--out {out}"] if out else [])]),
+        "revision": source_revision(),
+        "notebooks": entries,
+        "inputs": {"folder": str(paths.raw), "sha256": _combined_digest(inputs), "files": inputs},
+        "configuration": configuration,
+        "configuration_sha256": _combined_digest(configuration),
+        "packages": package_versions(),
+    }
+    write_text(json.dumps(record, ensure_ascii=False, indent=1), run_json)
+    page = render_index(record, reports=reports, figures=figures_in(paths.figures, since=started_at))
+    write_html(page, reports / "index.html")
+    say(f"report: {reports / 'index.html'}")
+    return 1 if error else 0

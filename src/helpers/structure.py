@@ -1,0 +1,290 @@
+"""Headings, sections and sentences of a cleaned report.
+
+Headings are recognised by their marker at the start of a line — 第一部分 / 一、 / （一） / 1. /
+（1） / ① — and inline ordinals 一是 … 二是 inside a paragraph. Levels are not fixed per marker:
+the first marker family met in a report is level 1, the next new family level 2, and so on, so a
+report that starts with 第一部分 has 一、 at level 2. Inline ordinals sit one level below the
+heading they appear under: they form the deepest level of the report.
+
+Each top-level section gets a type (``schema.SECTION_TYPES``) from the rules in
+``data/section_types.yaml``. Spans index the cleaned text exactly: ``text[start:end] == row.text``.
+
+>>> text = "一、主要举措和成效\\n（一）强化学习。一是学法。二是普法。\\n二、存在的不足\\n人员不足。"
+>>> sections(text, doc_id="d")[["level", "number", "heading", "section_type"]].values.tolist()[:3]
+[[0, '', '', 'other'], [1, '1', '主要举措和成效', 'results'], [2, '1', '强化学习', 'results']]
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import pandas as pd
+import yaml
+
+from helpers import config
+
+CN_NUM = "一二三四五六七八九十百零〇两"
+# (family, regex). The regex matches a marker at the start of a line; group "n" is the numeral.
+MARKERS = [
+    ("part", re.compile(rf"^第(?P<n>[{CN_NUM}\d]+)(?:部分|章|篇)[、，：:\s]*")),
+    ("cn", re.compile(rf"^(?P<n>[{CN_NUM}]{{1,3}})(?:、|[．.](?!\d))\s*")),
+    ("cn_paren", re.compile(rf"^[（(](?P<n>[{CN_NUM}]{{1,3}})[）)][、．.]?\s*")),
+    ("arabic", re.compile(r"^(?P<n>\d{1,2})(?:、|[.．](?!\d))\s*")),
+    ("arabic_paren", re.compile(r"^[（(](?P<n>\d{1,2})[）)][、．.]?\s*")),
+    ("circled", re.compile(r"^(?P<n>[①-⑳])\s*")),
+]
+INLINE = re.compile(rf"(?:(?<=^)|(?<=[。；！？\n]))(?P<marker>(?P<n>[{CN_NUM}]{{1,3}})(?:是|要|)(?=[^{CN_NUM}]))")
+INLINE_FAMILY = "inline"
+# A heading line longer than this is a paragraph that starts with a marker: its heading is the
+# part before the first sentence end.
+MAX_HEADING_CHARS = 60
+SENTENCE_END = re.compile(r"[。！？；]+[”’」』）)]*|\n")
+
+
+def to_int(numeral: str) -> int | None:
+    """'十一' -> 11, '3' -> 3, '②' -> 2 (cn2an for Chinese numerals).
+
+    >>> to_int("十二"), to_int("7"), to_int("③")
+    (12, 7, 3)
+    """
+    import cn2an
+
+    if numeral.isdigit() and numeral.isascii():
+        return int(numeral)
+    if "①" <= numeral <= "⑳":
+        return ord(numeral) - ord("①") + 1
+    try:
+        return int(cn2an.cn2an(numeral, "smart"))
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+@lru_cache(maxsize=1)
+def section_type_rules() -> tuple[list[tuple[str, re.Pattern]], str, str]:
+    raw = yaml.safe_load((config.PACKAGE_DATA / "section_types.yaml").read_text(encoding="utf-8"))
+    rules = [(r["type"], re.compile(r["pattern"])) for r in raw["rules"]]
+    return rules, raw["unmatched_before_shortcomings"], raw["unmatched_after"]
+
+
+def classify_heading(heading: str) -> str | None:
+    """Type of a top-level heading by the keyword rules, or None when no rule matches.
+
+    >>> classify_heading("下一年度推进法治政府建设的主要安排"), classify_heading("存在的问题")
+    ('plans', 'shortcomings')
+    """
+    rules, _, _ = section_type_rules()
+    for section_type, pattern in rules:
+        if pattern.search(heading):
+            return section_type
+    return None
+
+
+def section_types(headings: list[str]) -> list[str]:
+    """Types of a report's top-level headings, in order; unmatched ones go by position."""
+    _, before, after = section_type_rules()
+    types: list[str] = []
+    seen_end = False
+    for heading in headings:
+        found = classify_heading(heading)
+        if found in ("shortcomings", "plans"):
+            seen_end = True
+        types.append(found or (after if seen_end else before))
+    return types
+
+
+@dataclass
+class Heading:
+    family: str
+    marker: str
+    number: str
+    heading: str
+    start: int  # where the section starts (the marker)
+    line_end: int
+
+
+def _line_heading(line: str) -> tuple[str, str, str] | None:
+    """(family, marker, numeral) when ``line`` starts with a heading marker."""
+    for family, pattern in MARKERS:
+        match = pattern.match(line)
+        if match and len(line) > match.end():
+            return family, match.group(0), match.group("n")
+    return None
+
+
+def _heading_text(rest: str) -> str:
+    """The heading part of a line after its marker: up to the first sentence end."""
+    match = re.search(r"[。！？；]", rest)
+    head = rest[: match.start()] if match else rest
+    if len(head) > MAX_HEADING_CHARS and match is None:
+        head = re.split(r"[，：]", rest, maxsplit=1)[0]
+    return head.strip()
+
+
+def find_headings(text: str) -> list[Heading]:
+    """Every heading (line markers and inline 一是 ordinals) with its position."""
+    found: list[Heading] = []
+    pos = 0
+    for line in text.split("\n"):
+        line_start, line_end = pos, pos + len(line)
+        pos = line_end + 1
+        hit = _line_heading(line)
+        if hit:
+            family, marker, numeral = hit
+            found.append(Heading(family, marker.strip(), numeral, _heading_text(line[len(marker):]),
+                                 line_start, line_end))
+        # Inline ordinals: a run 一是 … 二是 … in order, inside this line.
+        expected = 1
+        for match in INLINE.finditer(line):
+            value = to_int(match.group("n"))
+            if value != expected:
+                continue
+            # 一是 must be followed by 二 somewhere, else it is ordinary prose (一要求 …).
+            if expected == 1 and not re.search(rf"(?<=[。；！？]){'二'}(?:是|要)", line[match.end():]):
+                continue
+            if not match.group("marker").endswith(("是", "要")) and expected == 1:
+                continue
+            rest = line[match.end():]
+            found.append(Heading(INLINE_FAMILY, match.group("marker"), match.group("n"),
+                                 _heading_text(rest), line_start + match.start(), line_end))
+            expected += 1
+    return found
+
+
+def sections(text: str, *, doc_id: str) -> pd.DataFrame:
+    """The section table of one cleaned report (schema.SECTIONS + ``marker``).
+
+    A level-0 row holds the text before the first heading (title, opening paragraph).
+    """
+    headings = find_headings(text)
+    order: list[str] = []
+    levels: list[int] = []
+    parent_level_of_inline: dict[int, int] = {}
+    current_line_level = 0
+    for i, h in enumerate(headings):
+        if h.family == INLINE_FAMILY:
+            levels.append(-1)  # filled below: one below the enclosing line heading
+            parent_level_of_inline[i] = current_line_level
+            continue
+        if h.family not in order:
+            order.append(h.family)
+        level = order.index(h.family) + 1
+        levels.append(level)
+        current_line_level = level
+    # Inline ordinals are the deepest level (level 1 in a report with no line headings).
+    inline_level = len(order) + 1
+    for i in parent_level_of_inline:
+        levels[i] = inline_level if parent_level_of_inline[i] else 1
+
+    rows = []
+    first_start = headings[0].start if headings else len(text)
+    preamble = text[:first_start].rstrip("\n")
+    rows.append({"level": 0, "number": "", "marker": "", "heading": "", "start": 0, "end": len(preamble)})
+    for i, h in enumerate(headings):
+        level = levels[i]
+        end = len(text)
+        for j in range(i + 1, len(headings)):
+            same_line_inline = headings[j].family == INLINE_FAMILY and h.family == INLINE_FAMILY
+            if levels[j] <= level or (same_line_inline and headings[j].line_end != h.line_end):
+                end = headings[j].start
+                break
+        # An inline run ends with its paragraph.
+        if h.family == INLINE_FAMILY:
+            end = min(end, h.line_end)
+        number = to_int(h.number)
+        rows.append({"level": level, "number": "" if number is None else str(number), "marker": h.marker,
+                     "heading": h.heading, "start": h.start, "end": end})
+    table = pd.DataFrame(rows)
+    # Trim trailing line breaks and spaces so spans end on text.
+    ends = []
+    for start, end in zip(table["start"], table["end"]):
+        while end > start and text[end - 1] in "\n ":
+            end -= 1
+        ends.append(end)
+    table["end"] = ends
+    table["text"] = [text[s:e] for s, e in zip(table["start"], table["end"])]
+    table.insert(0, "doc_id", doc_id)
+    table.insert(1, "section_id", [f"{doc_id}:s{i:03d}" for i in range(len(table))])
+    # Parent: the nearest earlier section with a lower level that contains this one.
+    parents = []
+    for i, row in enumerate(table.itertuples()):
+        parent = ""
+        for j in range(i - 1, -1, -1):
+            cand = table.iloc[j]
+            if 0 < cand["level"] < row.level and cand["start"] <= row.start:
+                parent = cand["section_id"]
+                break
+        parents.append(parent)
+    table["parent_id"] = parents
+    top = table["level"] == 1
+    types = pd.Series("other", index=table.index)
+    types[top] = section_types(table.loc[top, "heading"].tolist())
+    # Lower levels inherit the type of their top-level section.
+    current = "other"
+    inherited = []
+    for level, t in zip(table["level"], types):
+        if level == 1:
+            current = t
+        elif level == 0:
+            current = "other"
+        inherited.append(current if level != 1 else t)
+    table["section_type"] = inherited
+    return table[["doc_id", "section_id", "parent_id", "level", "number", "marker", "heading",
+                  "section_type", "text", "start", "end"]]
+
+
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    """Spans of the sentences of ``text``: split after 。！？； (with a closing quote or bracket)
+    and at line ends; surrounding spaces excluded; empty pieces dropped.
+
+    >>> t = "共受理案件397件。纠错率18.3%！\\n二、存在的不足"
+    >>> [t[s:e] for s, e in split_sentences(t)]
+    ['共受理案件397件。', '纠错率18.3%！', '二、存在的不足']
+    """
+    spans = []
+    start = 0
+    for match in SENTENCE_END.finditer(text):
+        end = match.end() if match.group(0) != "\n" else match.start()
+        spans.append((start, end))
+        start = match.end()
+    spans.append((start, len(text)))
+    out = []
+    for s, e in spans:
+        while s < e and text[s] in " \n":
+            s += 1
+        while e > s and text[e - 1] in " \n":
+            e -= 1
+        if e > s:
+            out.append((s, e))
+    return out
+
+
+def sentences(text: str, section_table: pd.DataFrame, *, doc_id: str) -> pd.DataFrame:
+    """The sentence table of one cleaned report (schema.SENTENCES + ``is_heading``).
+
+    Each sentence belongs to the deepest section that contains its start; ``section_type`` is that
+    of its top-level section.
+    """
+    spans = split_sentences(text)
+    secs = section_table.sort_values(["start", "level"]).reset_index(drop=True)
+    starts = secs["start"].to_numpy()
+    ends = secs["end"].to_numpy()
+    levels = secs["level"].to_numpy()
+    # Line headings (not inline 一是 ordinals, which open a sentence of prose) are marked.
+    line_heading_starts = {start for start, marker in zip(secs["start"], secs["marker"])
+                           if marker and not re.fullmatch(rf"[{CN_NUM}]{{1,3}}[是要]?", marker)}
+    rows = []
+    for k, (s, e) in enumerate(spans):
+        best = 0
+        for i in range(len(secs)):
+            if starts[i] <= s < max(ends[i], starts[i] + 1) and levels[i] >= levels[best]:
+                best = i
+        row = secs.iloc[best]
+        rows.append({
+            "doc_id": doc_id, "sentence_id": f"{doc_id}:{k:04d}", "section_id": row["section_id"],
+            "section_type": row["section_type"], "text": text[s:e], "start": s, "end": e,
+            "is_heading": s in line_heading_starts,
+        })
+    return pd.DataFrame(rows, columns=["doc_id", "sentence_id", "section_id", "section_type", "text",
+                                       "start", "end", "is_heading"])

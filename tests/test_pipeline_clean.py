@@ -1,0 +1,106 @@
+"""build_corpus and ``python -m helpers clean``: tables, duplicates, raw files untouched."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from helpers import config, pipeline, schema, store
+
+from conftest import MANIFEST, REPORT_FILES
+
+
+def tree_hash(folder) -> dict[str, str]:
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_corpus_tables_follow_the_schema(corpus):
+    schema.check_columns(corpus.documents, schema.DOCUMENTS, table="documents")
+    for field in schema.METADATA_FIELDS:
+        assert corpus.documents[f"{field}_origin"].isin(["manifest", "inferred", "missing"]).all()
+    schema.check_columns(corpus.sections, schema.SECTIONS, table="sections")
+    schema.check_columns(corpus.sentences, schema.SENTENCES, table="sentences")
+    schema.check_columns(corpus.cleaning_log, schema.CLEANING_LOG, table="cleaning_log")
+    schema.check_columns(corpus.warnings, schema.WARNINGS, table="warnings")
+    assert len(corpus.documents) == 5 and corpus.warnings.empty
+    assert corpus.documents["encoding"].eq("utf_8").all()
+    log = corpus.cleaning_log.pivot(index="file", columns="step", values="count")
+    assert log.loc["003_2cdd6b3c9939285b.txt", "line_joins"] == 1
+    assert log.loc["002_85a6f3b4405b5e46.txt", "chrome"] == 5  # 当前位置, 发布日期, 打印, 相关附件, 相关信息
+    assert log.loc["001_e39e1493065be82e.txt", "chrome"] == 3  # signature, date, (此件公开发布)
+    counts = corpus.sentences.groupby("doc_id").size()
+    assert corpus.documents.set_index("doc_id")["n_sentences"].sort_index().tolist() == counts.sort_index().tolist()
+
+
+def test_steps_and_document_filter(raw_dir):
+    only = pipeline.build_corpus(raw_dir, steps=["whitespace"], documents=["2022-hubei-huangshi-tieshan"])
+    assert only.documents["doc_id"].tolist() == ["2022-hubei-huangshi-tieshan"]
+    assert set(only.cleaning_log["step"]) == {"whitespace"}
+    assert "发布日期" in only.documents["text"].iloc[0]
+
+
+def test_duplicates_are_reported_and_kept_once(tmp_path, raw_texts):
+    folder = tmp_path / "dup"
+    folder.mkdir()
+    name = REPORT_FILES[3]
+    shutil.copy(config.RAW / name, folder / name)
+    (folder / "copy_gbk.txt").write_bytes(raw_texts[name].replace("\xa0", " ").encode("gbk"))
+    shutil.copy(config.RAW / REPORT_FILES[0], folder / REPORT_FILES[0])
+    result = pipeline.build_corpus(folder, manifest=False)
+    assert sorted(result.documents["file"]) == sorted([name, REPORT_FILES[0]])
+    row = result.documents.set_index("file").loc[name]
+    assert row["duplicate_files"] == "copy_gbk.txt"
+    warning = result.warnings.set_index("file").loc["copy_gbk.txt", "reason"]
+    assert warning.startswith(f"duplicate of {name}")
+    assert result.sentences["doc_id"].value_counts().size == 2
+
+
+def test_manifest_path_and_missing_manifest(tmp_path, raw_dir):
+    folder = tmp_path / "r"
+    folder.mkdir()
+    shutil.copy(raw_dir / REPORT_FILES[1], folder / REPORT_FILES[1])
+    manifest = tmp_path / "elsewhere.csv"
+    MANIFEST.to_csv(manifest, index=False)
+    with_manifest = pipeline.build_corpus(folder, manifest=manifest)
+    assert with_manifest.documents["doc_id"].tolist() == ["2022-shanxi-yangquan-kuangqu"]
+    assert with_manifest.documents["level_origin"].tolist() == ["manifest"]
+    without = pipeline.build_corpus(folder)
+    assert without.documents["doc_id"].tolist() == [REPORT_FILES[1].removesuffix(".txt")]
+    assert without.documents["level_origin"].tolist() == ["inferred"]
+
+
+@pytest.mark.parametrize("with_manifest", [True, False])
+def test_clean_command_writes_the_tables_and_leaves_raw_untouched(tmp_path, raw_dir, with_manifest):
+    before = tree_hash(raw_dir)
+    source = raw_dir
+    if not with_manifest:
+        source = tmp_path / "raw"
+        source.mkdir()
+        for name in REPORT_FILES:
+            shutil.copy(raw_dir / name, source / name)
+    out = tmp_path / "out"
+    proc = subprocess.run([sys.executable, "-m", "helpers", "clean", str(source), "--out", str(out)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert tree_hash(raw_dir) == before
+    for name in pipeline.TABLES:
+        assert (out / f"{name}.parquet").exists() and (out / f"{name}.csv").exists()
+    documents = store.read_table(out, "documents")
+    assert len(documents) == 5
+    expected_origin = "manifest" if with_manifest else "inferred"
+    assert (documents["province_origin"] == expected_origin).all()
+    sections = store.read_table(out, "sections")
+    assert set(sections["section_type"]) <= set(schema.SECTION_TYPES)
+    csv = pd.read_csv(out / "sentences.csv", encoding="utf-8-sig")
+    assert len(csv) == len(store.read_table(out, "sentences"))
+
+
+def test_clean_command_on_a_missing_folder(tmp_path, capsys):
+    assert pipeline.clean_command(tmp_path / "nope", out=tmp_path / "out") == 1
+    assert "is not a folder" in capsys.readouterr().err

@@ -1,0 +1,366 @@
+"""The runner (python -m helpers run) on small fixture notebooks, and the safety of every HTML file
+it writes. The whole collection on the sample reports runs once, in test_notebooks.py."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+from bs4 import BeautifulSoup
+
+from helpers import __main__ as cli
+from helpers import config, report
+
+MANIFEST = pd.read_csv(config.RAW / config.MANIFEST_NAME, dtype=str)
+
+PARAMETERS = '''raw_dir: str = ""  # folder of reports; "" = data/raw
+out_dir: str = ""  # output root; "" = the project
+documents: list = []  # files to include; [] = all
+top_n: int = 5  # terms per region'''
+
+# Reads the reports of raw_dir, shows their first lines as a table, saves a figure and its CSV.
+READ_AND_PLOT = '''
+import pandas as pd
+from helpers import config, plots
+paths = config.project_paths(raw=raw_dir, out=out_dir).makedirs()
+files = sorted(p for p in paths.raw.glob("*.txt") if not documents or p.name in documents)
+first = pd.DataFrame({"file": [p.name for p in files],
+                      "first_line": [p.read_text(encoding="utf-8").strip().splitlines()[0] for p in files]})
+first
+'''
+PLOT = '''
+counts = pd.Series({p.name[:3]: len(p.read_text(encoding="utf-8")) for p in files})
+ax = plots.bar_chart(counts, title=first["first_line"].iloc[-1][:30], xlabel=plots.label("axis.n_chars"))
+plots.save_figure(ax.figure, "fixture_lengths", paths.figures, data=counts.rename("n_chars"),
+                  caption="篇幅：" + first["first_line"].iloc[-1][:40])
+'''
+# Every way a notebook can put document text into its output.
+SHOW_EVERYWHERE = '''
+from IPython.display import HTML, Markdown, display
+title = first.loc[first.file == "hostile.txt", "first_line"].item()
+display(first.style.highlight_max(subset=["file"]))  # a Styler does not escape cell text
+display(Markdown("**标题**：" + title))
+display(HTML("<p>" + title + "</p>"))
+print(title)
+'''
+
+
+def _notebook(*sources: str, parameters: str | None = PARAMETERS) -> nbformat.NotebookNode:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    cells = [nbformat.v4.new_markdown_cell("# Fixture\n\nA notebook for the runner tests.")]
+    if parameters is not None:
+        cell = nbformat.v4.new_code_cell(parameters)
+        cell.metadata["tags"] = ["parameters"]
+        cells.append(cell)
+    cells += [nbformat.v4.new_code_cell(source.strip()) for source in sources]
+    nb.cells = cells
+    return nb
+
+
+def _write(folder: Path, notebooks: dict[str, nbformat.NotebookNode]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, nb in notebooks.items():
+        nbformat.write(nb, folder / f"{name}.ipynb")
+    return folder
+
+
+def _raw_copy(tmp: Path, files: list[str]) -> Path:
+    raw = tmp / "raw"
+    raw.mkdir()
+    for name in files:
+        shutil.copy2(config.RAW / name, raw / name)
+    return raw
+
+
+@pytest.fixture(scope="module")
+def decoy_root(tmp_path_factory):
+    """Point the project root (in this process and, through FAZHI_ROOT, in every kernel) at an
+    empty folder: anything a run writes outside --out lands there and is caught."""
+    root = tmp_path_factory.mktemp("decoy_root")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("FAZHI_ROOT", str(root))
+        for name, path in (("ROOT", root), ("PROCESSED", root / "data" / "processed"),
+                           ("FIGURES", root / "figures"), ("REPORTS", root / "reports"), ("CACHE", root / ".cache")):
+            mp.setattr(config, name, path)
+        yield root
+
+
+def _run(**kwargs) -> tuple[int, str]:
+    lines: list[str] = []
+    status = report.run_collection(log=lines.append, **kwargs)
+    return status, "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- helpers
+
+@pytest.mark.parametrize("only, expected", [
+    (None, list(config.NOTEBOOK_ORDER)),
+    (["02"], ["02_term_frequency"]),
+    (["04_visualization", "01"], ["01_cleaning", "04_visualization"]),
+    (["notebooks/03_indicators.ipynb"], ["03_indicators"]),
+])
+def test_select_notebooks(only, expected):
+    assert report.select_notebooks(config.NOTEBOOK_ORDER, only) == expected
+
+
+def test_unknown_notebook_is_a_usage_error(capsys):
+    assert cli.main(["run", "--only", "07_maps"]) == 2
+    assert "no notebook called '07_maps'" in capsys.readouterr().out
+
+
+def test_missing_raw_folder_is_a_usage_error(tmp_path):
+    status, out = _run(raw=tmp_path / "nowhere", out=tmp_path / "out")
+    assert status == 2 and "does not exist" in out
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("declared, given, expected", [
+    ({"top_n": "int"}, {"top_n": 7, "theme": "5"}, {"top_n": 7}),
+    ({"documents": "list"}, {"documents": "2022-shanxi-yangquan-kuangqu"}, {"documents": ["2022-shanxi-yangquan-kuangqu"]}),
+    ({"documents": "list"}, {"documents": ["a", "b"]}, {"documents": ["a", "b"]}),
+    ({"theme": "str"}, {"theme": 5}, {"theme": "5"}),
+    ({"min_share": "float"}, {"min_share": 1}, {"min_share": 1.0}),
+    ({}, {"top_n": 7}, {}),
+])
+def test_parameters_reach_only_notebooks_declaring_them(declared, given, expected):
+    assert report.parameters_for(declared, given) == expected
+
+
+@pytest.mark.parametrize("fragment, visible", [
+    ('<td>中山火炬<script>alert(1)</script></td>', "&lt;script&gt;alert(1)&lt;/script&gt;"),
+    ('<p>矿区<img src=x onerror="alert(2)"></p>', '&lt;img src=x onerror="alert(2)"&gt;'),
+    ('<a href="javascript:alert(3)">武江区</a>', "<a>武江区</a>"),
+    ('<div onclick="steal()">开发区·铁山区</div>', "<div>开发区·铁山区</div>"),
+    ('<svg><script>alert(4)</script></svg>', "&lt;svg&gt;&lt;script&gt;"),
+    ('<iframe src="https://example.org"></iframe>', "&lt;iframe"),
+])
+def test_sanitizer_leaves_markup_visible_but_inert(fragment, visible):
+    cleaned = report.sanitize_html(fragment)
+    assert visible in cleaned
+    assert report.active_content(f"<html><body>{cleaned}</body></html>") == []
+
+
+def test_sanitizer_keeps_pandas_tables():
+    table = MANIFEST[["region", "report_year"]].head(2)
+    for page in (table.to_html(), table.style.highlight_max(subset=["report_year"]).to_html()):
+        cleaned = report.sanitize_html(page)
+        assert "<table" in cleaned and "<th" in cleaned and MANIFEST["region"].iloc[0] in cleaned
+    assert "<style>" in report.sanitize_html(table.style.to_html())
+
+
+@pytest.mark.parametrize("page, found", [
+    ("<p>&lt;script&gt;alert(1)&lt;/script&gt;</p>", []),
+    ("<script src='x.js'></script>", ["<script>"]),
+    ('<body onload="f()">', ["<body onload=…>"]),
+    ('<a href=" JaVaScRiPt:alert(1)">x</a>', ["<a href=javascript:alert(1)…>"]),
+    ('<img src="data:image/svg+xml;base64,PHN2Zz4=">', ["<img src=data:image/svg+xml;base64,phn2…>"]),
+    ('<img src="data:image/png;base64,iVBORw0KGgo=">', []),
+])
+def test_active_content_finder(page, found):
+    assert report.active_content(page) == found
+
+
+# --------------------------------------------------------------------------- the runner
+
+@pytest.fixture(scope="module")
+def success_run(tmp_path_factory, decoy_root):
+    """Two fixture notebooks (one declaring parameters, one declaring none) on two real reports."""
+    tmp = tmp_path_factory.mktemp("success")
+    raw = _raw_copy(tmp, MANIFEST["file"].iloc[:2].tolist())
+    notebooks = _write(tmp / "notebooks", {
+        "01_read": _notebook(READ_AND_PLOT, PLOT),
+        "02_plain": _notebook("print('no parameters here')", parameters=None),
+    })
+    before = {p: p.stat().st_mtime_ns for p in [*raw.iterdir(), *notebooks.iterdir()]}
+    status, log = _run(raw=raw, out=tmp / "out", notebooks_dir=notebooks, order=["01_read", "02_plain"],
+                       parameters={"top_n": 7, "documents": MANIFEST["file"].iloc[1], "theme": "5"})
+    after = {p: p.stat().st_mtime_ns for p in [*raw.iterdir(), *notebooks.iterdir()]}
+    return {"status": status, "log": log, "out": tmp / "out", "raw": raw,
+            "inputs_unchanged": before == after, "stray": sorted(map(str, decoy_root.rglob("*")))}
+
+
+def test_success_writes_executed_notebooks_html_and_index(success_run):
+    assert success_run["status"] == 0, success_run["log"]
+    reports = success_run["out"] / "reports"
+    for name in ("01_read", "02_plain"):
+        assert (reports / "executed" / f"{name}.ipynb").stat().st_size > 0
+        assert (reports / "html" / f"{name}.html").stat().st_size > 0
+        assert (reports / "html" / f"{name}.results.html").stat().st_size > 0
+    assert (reports / "index.html").exists() and (reports / "run.json").exists()
+
+
+def test_run_writes_only_under_out(success_run):
+    out = success_run["out"]
+    assert success_run["stray"] == []  # nothing under the (decoy) project root
+    assert success_run["inputs_unchanged"]  # raw reports and notebooks untouched
+    assert sorted(p.name for p in (out / "figures").iterdir()) == [
+        "fixture_lengths.csv", "fixture_lengths.png", "fixture_lengths.svg"]
+
+
+def test_parameters_given_with_p_reach_only_declaring_notebooks(success_run):
+    executed = success_run["out"] / "reports" / "executed"
+    injected = [c for c in nbformat.read(executed / "01_read.ipynb", as_version=4).cells
+                if "injected-parameters" in c.metadata.get("tags", [])]
+    assert len(injected) == 1
+    source = injected[0].source
+    assert "top_n = 7" in source
+    assert f'documents = ["{MANIFEST["file"].iloc[1]}"]' in source  # a single value became a list
+    assert f'raw_dir = "{success_run["raw"]}"' in source
+    plain = nbformat.read(executed / "02_plain.ipynb", as_version=4)
+    assert not [c for c in plain.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert "theme" in success_run["log"] and "ignored" in success_run["log"]
+    # documents=[one file] really filtered what the notebook read
+    cells = nbformat.read(executed / "01_read.ipynb", as_version=4).cells
+    table = next(c for c in cells if c.source.startswith("import pandas")).outputs[0]["data"]["text/plain"]
+    assert MANIFEST["file"].iloc[1] in table and MANIFEST["file"].iloc[0] not in table
+
+
+def test_html_is_self_contained_with_figures_embedded(success_run):
+    html_dir = success_run["out"] / "reports" / "html"
+    full = (html_dir / "01_read.html").read_text(encoding="utf-8")
+    results = (html_dir / "01_read.results.html").read_text(encoding="utf-8")
+    for page in (full, results):
+        soup = BeautifulSoup(page, "html.parser")
+        images = soup.find_all("img")
+        assert images and all(img["src"].startswith("data:image/png;base64,") for img in images)
+        assert not soup.find_all("script")
+        assert not soup.find_all("link", rel="stylesheet")  # CSS inline too
+    full_text = BeautifulSoup(full, "html.parser").get_text()
+    results_text = BeautifulSoup(results, "html.parser").get_text()
+    assert "plots.bar_chart(" in full_text and "plots.bar_chart(" not in results_text  # code only in one
+    assert MANIFEST["file"].iloc[1] in results_text  # outputs in both
+
+
+def test_index_records_the_run(success_run):
+    reports = success_run["out"] / "reports"
+    page = (reports / "index.html").read_text(encoding="utf-8")
+    record = json.loads((reports / "run.json").read_text(encoding="utf-8"))
+    assert [n["name"] for n in record["notebooks"]] == ["01_read", "02_plain"]
+    assert all(n["status"] == "ok" and n["seconds"] > 0 for n in record["notebooks"])
+    assert record["notebooks"][0]["parameters"]["top_n"] == 7
+    assert record["notebooks"][1]["parameters"] == {}
+    # input hashes: every raw file, as sha256 of its bytes
+    raw_file = success_run["raw"] / MANIFEST["file"].iloc[0]
+    assert report.file_digest(raw_file) in page
+    assert {f["file"] for f in record["inputs"]["files"]} == {p.name for p in success_run["raw"].iterdir()}
+    # configuration files of helpers/data with their hashes, and package versions
+    labels = next(f for f in record["configuration"] if f["file"] == "plot_labels.yaml")
+    assert labels["sha256"] == report.file_digest(config.PACKAGE_DATA / "plot_labels.yaml")
+    assert labels["sha256"][:16] in page
+    assert record["packages"]["pandas"] == pd.__version__ and "papermill" in page
+    soup = BeautifulSoup(page, "html.parser")
+    hrefs = {a["href"] for a in soup.find_all("a")}
+    assert {"html/01_read.html", "html/01_read.results.html", "executed/01_read.ipynb"} <= hrefs
+    assert {"../figures/fixture_lengths.png", "../figures/fixture_lengths.svg",
+            "../figures/fixture_lengths.csv"} <= hrefs
+    figure = soup.find("figure", id="fixture_lengths")
+    assert figure.img["src"] == "../figures/fixture_lengths.png"
+    assert "篇幅：" in figure.figcaption.get_text()  # the caption saved in the PNG
+    for href in hrefs:
+        assert (reports / href).exists(), href
+
+
+@pytest.fixture(scope="module")
+def failing_run(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("failing")
+    raw = _raw_copy(tmp, MANIFEST["file"].iloc[:1].tolist())
+    notebooks = _write(tmp / "notebooks", {
+        "01_read": _notebook(READ_AND_PLOT),
+        "02_breaks": _notebook(READ_AND_PLOT, "print('before the error')",
+                               "counts = first.set_index('file')['n_chars']", "print('never reached')"),
+        "03_after": _notebook("print('not run')"),
+    })
+    status, log = _run(raw=raw, out=tmp / "out", notebooks_dir=notebooks,
+                       order=["01_read", "02_breaks", "03_after"])
+    return {"status": status, "log": log, "out": tmp / "out"}
+
+
+def test_failing_cell_stops_the_run_naming_notebook_cell_and_error(failing_run):
+    assert failing_run["status"] == 1
+    log = failing_run["log"]
+    executed = failing_run["out"] / "reports" / "executed"
+    cells = nbformat.read(executed / "02_breaks.ipynb", as_version=4).cells
+    number, cell = next((i, c) for i, c in enumerate(cells, start=1) if c.source.startswith("counts ="))
+    assert (f"02_breaks: cell {number} (In [{cell.execution_count}]) "
+            "`counts = first.set_index('file')['n_chars']` raised KeyError: 'n_chars'") in log, log
+    assert "[3/3]" not in log  # 03_after never started
+    assert not (executed / "03_after.ipynb").exists()
+
+
+def test_failing_run_keeps_the_partial_notebook_and_reports_it(failing_run):
+    reports = failing_run["out"] / "reports"
+    partial = nbformat.read(reports / "executed" / "02_breaks.ipynb", as_version=4)
+    outputs = {c.source.splitlines()[0]: c.get("outputs", []) for c in partial.cells if c.cell_type == "code"}
+    assert outputs["print('before the error')"][0]["text"] == "before the error\n"
+    assert outputs["counts = first.set_index('file')['n_chars']"][0]["ename"] == "KeyError"
+    assert outputs["print('never reached')"] == []
+    record = json.loads((reports / "run.json").read_text(encoding="utf-8"))
+    assert [(n["name"], n["status"]) for n in record["notebooks"]] == [
+        ("01_read", "ok"), ("02_breaks", "failed"), ("03_after", "not run")]
+    assert record["status"] == "failed"
+    page = (reports / "index.html").read_text(encoding="utf-8")
+    assert "KeyError" in page and "02_breaks.ipynb" in page
+    assert (reports / "html" / "02_breaks.html").exists()  # the partial run can be read in a browser
+
+
+def test_cli_run_exit_status_and_message(tmp_path, capsys):
+    raw = _raw_copy(tmp_path, MANIFEST["file"].iloc[:1].tolist())
+    # the real command line, on the collection's own notebooks, asking for one that does not exist
+    assert cli.main(["run", "--only", "99", "--raw", str(raw), "--out", str(tmp_path / "out")]) == 2
+    assert "choose from 01_cleaning" in capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------- safety
+
+HOSTILE_TITLE = '<script>alert("xss")</script>某某区2023年法治政府建设年度报告<img src=x onerror=alert(1)>'
+
+
+@pytest.fixture(scope="module")
+def hostile_run(tmp_path_factory):
+    """A temporary corpus holding a real report and one whose title and body carry markup."""
+    tmp = tmp_path_factory.mktemp("hostile")
+    raw = _raw_copy(tmp, MANIFEST["file"].iloc[:1].tolist())
+    body = (config.RAW / MANIFEST["file"].iloc[1]).read_text(encoding="utf-8")
+    (raw / "hostile.txt").write_text(
+        f"{HOSTILE_TITLE}\n{body[:400]}<a href=\"javascript:alert(2)\" onclick=\"alert(3)\">详情</a>\n",
+        encoding="utf-8")
+    notebooks = _write(tmp / "notebooks", {"01_hostile": _notebook(READ_AND_PLOT, SHOW_EVERYWHERE, PLOT)})
+    status, log = _run(raw=raw, out=tmp / "out", notebooks_dir=notebooks, order=["01_hostile"])
+    return {"status": status, "log": log, "out": tmp / "out"}
+
+
+def _live_content(page: str) -> list[str]:
+    """Scripts, event handlers and script URLs, found with a parser independent of the runner's."""
+    soup = BeautifulSoup(page, "lxml")
+    found = [f"<{t.name}>" for t in soup.find_all(["script", "iframe", "object", "embed", "base"])]
+    for tag in soup.find_all(True):
+        for name, value in tag.attrs.items():
+            if name.lower().startswith("on"):
+                found.append(f"<{tag.name} {name}>")
+            if isinstance(value, str) and re.match(r"\s*(javascript|vbscript):", value, re.I):
+                found.append(f"<{tag.name} {name}={value}>")
+    return found
+
+
+def test_document_markup_never_becomes_live_html(hostile_run):
+    assert hostile_run["status"] == 0, hostile_run["log"]
+    pages = sorted((hostile_run["out"] / "reports").rglob("*.html"))
+    assert [p.name for p in pages] == ["01_hostile.html", "01_hostile.results.html", "index.html"]
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        assert _live_content(text) == [], page.name
+        assert "alert(1)" not in text or "&lt;img src=x onerror=alert(1)&gt;" in text
+    notebook_page = (hostile_run["out"] / "reports" / "html" / "01_hostile.html").read_text(encoding="utf-8")
+    # the markup reached the page as text (table, Styler, Markdown, HTML and print output) …
+    assert notebook_page.count("&lt;script&gt;alert(") >= 4
+    # … and the reader sees it as written
+    shown = BeautifulSoup(notebook_page, "lxml").get_text()
+    assert HOSTILE_TITLE in shown
+    index_page = (hostile_run["out"] / "reports" / "index.html").read_text(encoding="utf-8")
+    assert "&lt;script&gt;alert(&quot;xss&quot;)&lt;/script&gt;" in index_page  # the figure caption
