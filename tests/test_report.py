@@ -278,16 +278,18 @@ def failing_run(tmp_path_factory):
     })
     status, log = _run(raw=raw, out=tmp / "out", notebooks_dir=notebooks,
                        order=["01_read", "02_breaks", "03_after"])
-    return {"status": status, "log": log, "out": tmp / "out"}
+    return {"status": status, "log": log, "out": tmp / "out", "notebooks": notebooks}
 
 
 def test_failing_cell_stops_the_run_naming_notebook_cell_and_error(failing_run):
     assert failing_run["status"] == 1
     log = failing_run["log"]
     executed = failing_run["out"] / "reports" / "executed"
-    cells = nbformat.read(executed / "02_breaks.ipynb", as_version=4).cells
-    number, cell = next((i, c) for i, c in enumerate(cells, start=1) if c.source.startswith("counts ="))
-    assert (f"02_breaks: cell {number} (In [{cell.execution_count}]) "
+    written = nbformat.read(failing_run["notebooks"] / "02_breaks.ipynb", as_version=4).cells
+    number = next(i for i, c in enumerate(written, start=1) if c.source.startswith("counts ="))
+    ran = nbformat.read(executed / "02_breaks.ipynb", as_version=4).cells
+    count = next(c.execution_count for c in ran if c.source.startswith("counts ="))
+    assert (f"02_breaks: cell {number} (In [{count}] of the executed copy) "
             "`counts = first.set_index('file')['n_chars']` raised KeyError: 'n_chars'") in log, log
     assert "[3/3]" not in log  # 03_after never started
     assert not (executed / "03_after.ipynb").exists()

@@ -640,8 +640,15 @@ def coverage_heatmap(coverage: pd.DataFrame, *, ax: plt.Axes | None = None, top_
         table = table.head(top_n)
     if ax is None:
         _, ax = plt.subplots(figsize=(1.1 * len(table.columns) + 3, 0.28 * len(table) + 1.5))
-    ax.imshow(table.to_numpy(dtype=float), aspect="auto", cmap=SEQUENTIAL_CMAP, vmin=0, vmax=1.6,
-              interpolation="nearest")
+    from matplotlib.colors import ListedColormap
+
+    # two colours: not stated (light grey) and stated; white grid lines between cells
+    ax.imshow(table.to_numpy(dtype=float), aspect="auto", cmap=ListedColormap(["#eeeeee", PALETTE[0]]),
+              vmin=0, vmax=1, interpolation="nearest")
+    ax.set_xticks(np.arange(-0.5, len(table.columns)), minor=True)
+    ax.set_yticks(np.arange(-0.5, len(table.index)), minor=True)
+    ax.grid(which="minor", color="white", linewidth=1.5)
+    ax.tick_params(which="minor", length=0)
     ax.set_xticks(range(len(table.columns)), [str(c) for c in table.columns], rotation=30, ha="right")
     ax.set_yticks(range(len(table.index)), [str(i) for i in table.index])
     ax.tick_params(length=0)
@@ -668,8 +675,11 @@ def indicator_bars(values: pd.DataFrame, *, indicators: Iterable[str] | None = N
         for bar, approx in zip(bars, rows["approx"]):
             if approx:
                 bar.set_hatch("///")
-        shown = [f"{v:,.0f}{m if m in ('余', '多', '以上') else ''}" if float(v).is_integer() else f"{v:,.1f}"
-                 for v, m in zip(rows["value"], rows["approx_marker"].fillna(""))]
+        shown = []
+        for v, marker in zip(rows["value"], rows["approx_marker"].fillna("")):
+            number = f"{v:,.0f}" if float(v).is_integer() else f"{v:,.1f}"
+            before = next((m for m in ("约", "近", "超", "逾", "突破") if marker.startswith(m)), "")
+            shown.append(f"{before}{number}{marker[len(before):]}")
         ax.bar_label(bars, labels=shown, padding=2, fontsize=8)
         unit = rows["unit"].iloc[0] if len(rows) else ""
         ax.set_title(f"{name} ({unit})" if unit else name, fontsize=10)

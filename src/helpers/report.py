@@ -157,13 +157,22 @@ def execute(notebook: Path, output: Path, parameters: dict, *, cwd: Path, kernel
         )
     except PapermillExecutionError as err:
         first_line = next((line for line in err.source.splitlines() if line.strip()), "")
-        # cells counted from 1 as in the executed notebook (which holds the injected parameters)
         raise NotebookFailed(
-            f"{notebook.stem}: cell {err.cell_index + 1} (In [{err.exec_count}]) "
-            f"`{first_line.strip()[:80]}` raised {err.ename}: {err.evalue}"
+            f"{notebook.stem}: cell {_source_cell_number(notebook, err.source, err.cell_index)} "
+            f"(In [{err.exec_count}] of the executed copy) `{first_line.strip()[:80]}` "
+            f"raised {err.ename}: {err.evalue}"
         ) from err
     except Exception as err:  # kernel died, timed out, could not start
         raise NotebookFailed(f"{notebook.stem}: {type(err).__name__}: {err}") from err
+
+
+def _source_cell_number(notebook: Path, source: str, fallback_index: int) -> int:
+    """Position (from 1, as an author counts in JupyterLab) of the cell holding ``source`` in the
+    notebook as written, before papermill added its parameter cell."""
+    import nbformat
+
+    cells = nbformat.read(str(notebook), as_version=4).cells
+    return next((i for i, cell in enumerate(cells, start=1) if cell.source == source), fallback_index + 1)
 
 
 def check_kernel(kernel: str = KERNEL) -> str | None:
