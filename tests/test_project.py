@@ -128,3 +128,27 @@ def test_readme_cli_subcommands_exist():
     choices = set(build_parser()._subparsers._group_actions[0].choices)
     for sub in set(re.findall(r"python -m helpers ([a-z]+)", readme)):
         assert sub in choices, f"README mentions `python -m helpers {sub}`"
+
+
+@pytest.mark.parametrize("name", config.NOTEBOOK_ORDER)
+def test_notebook_parameters_are_typed_and_documented(name):
+    """`papermill --help-notebook` can list every parameter with its type and comment."""
+    import papermill
+
+    params = papermill.inspect_notebook(str(config.NOTEBOOKS / f"{name}.ipynb"))
+    assert {"raw_dir", "out_dir", "documents"} <= set(params)
+    for param in params.values():
+        assert param["inferred_type_name"] != "None", param
+        assert param["help"], param
+
+
+@pytest.mark.parametrize("name", config.NOTEBOOK_ORDER)
+def test_notebooks_are_committed_without_outputs(name):
+    import nbformat
+
+    nb = nbformat.read(config.NOTEBOOKS / f"{name}.ipynb", as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert not any(c.get("outputs") or c.get("execution_count") for c in code)
+    tagged = [c for c in code if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1
+    assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# ")

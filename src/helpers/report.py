@@ -153,7 +153,7 @@ def execute(notebook: Path, output: Path, parameters: dict, *, cwd: Path, kernel
             str(notebook), str(output), parameters=parameters, kernel_name=kernel, cwd=str(cwd),
             progress_bar=False, log_output=False, request_save_on_cell_execute=True,
             # keep the kernel's own start-up notices (transport, ports) off the terminal
-            extra_arguments=["--IPKernelApp.log_level=ERROR"],
+            extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
         )
     except PapermillExecutionError as err:
         first_line = next((line for line in err.source.splitlines() if line.strip()), "")
