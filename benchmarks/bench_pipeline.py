@@ -33,7 +33,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
+if "--phase" not in sys.argv:  # a phase imports the snapshot given on PYTHONPATH
+    sys.path.insert(0, str(ROOT / "src"))
 
 from helpers import config  # noqa: E402
 
@@ -113,7 +114,9 @@ def phase_full(corpus: Path, *, workers: int, cache: Path, out: Path) -> dict:
     from helpers import pipeline
 
     summary = pipeline.process_corpus(corpus, out=out, workers=workers, cache=cache, progress=False)
-    return {"seconds": time.perf_counter() - start, **summary}
+    seconds = time.perf_counter() - start
+    return {"seconds": seconds, "rows": summary["rows"], "cache_hits": summary["cache_hits"],
+            "cache_misses": summary["cache_misses"]}
 
 
 def run_phase(args: argparse.Namespace) -> None:
@@ -161,12 +164,23 @@ class TreeMemory:
         return self.peak / 2**20
 
 
+def snapshot_code(work: Path) -> Path:
+    """Copy src/helpers (code and data files) into the work folder: every phase runs the same code,
+    and the cache version cannot change under the benchmark if the tree is edited meanwhile."""
+    target = work / "src"
+    if target.exists():
+        shutil.rmtree(target)
+    shutil.copytree(ROOT / "src" / "helpers", target / "helpers", ignore=shutil.ignore_patterns("__pycache__"))
+    return target
+
+
 def spawn_phase(phase: str, corpus: Path, work: Path, *, workers: int = 1, cache: Path | None = None,
                 out: Path | None = None) -> dict:
     result = work / f"result_{phase}_{time.monotonic_ns()}.json"
     cmd = [sys.executable, __file__, "--phase", phase, "--corpus", str(corpus), "--result", str(result),
            "--workers", str(workers), "--cache", str(cache or work / "cache"), "--out", str(out or work / "out")]
-    env = {**os.environ, "FAZHI_PROGRESS": "0", "PYTHONPATH": str(ROOT / "src")}
+    # FAZHI_ROOT keeps the project's folders while the code comes from the snapshot.
+    env = {**os.environ, "FAZHI_PROGRESS": "0", "PYTHONPATH": str(work / "src"), "FAZHI_ROOT": str(ROOT)}
     proc = subprocess.Popen(cmd, env=env)
     memory = TreeMemory(proc.pid)
     code = proc.wait()
@@ -263,6 +277,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if corpus.is_dir():
             shutil.rmtree(corpus)
+        snapshot_code(work)
         chars = build_corpus_folder(corpus, n=args.n, seed=args.seed, chars=args.chars)
         print(f"corpus: {args.n} reports, {chars:,} characters in {corpus}", flush=True)
         results: dict[str, dict] = {}
@@ -276,8 +291,9 @@ def main(argv: list[str] | None = None) -> int:
             results["d"] = spawn_phase("full", corpus, work, workers=1, cache=work / "cache_b", out=work / "out_d")
         for phase, data in results.items():
             rate = chars / data["seconds"] / 1e6
-            print(f"  ({phase}) {data['seconds']:8.2f} s  {rate:5.2f} M chars/s  peak {data['tree_peak_rss_mb']:7.0f} MB",
-                  flush=True)
+            cached = f"  cache {data['cache_hits']} hits / {data['cache_misses']} misses" if "cache_hits" in data else ""
+            print(f"  ({phase}) {data['seconds']:8.2f} s  {rate:5.2f} M chars/s  peak {data['tree_peak_rss_mb']:7.0f} MB"
+                  f"{cached}", flush=True)
 
         figures: dict[str, float | int | None] = {"n_docs": args.n, "chars": chars}
         seconds = {k: v["seconds"] for k, v in results.items()}

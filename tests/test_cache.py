@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import jieba
+import pandas as pd
 import pytest
 
 from helpers import cache as cache_mod
@@ -149,3 +150,77 @@ def test_open_cache_options(tmp_path, option, expected):
         assert opened is None
     else:
         assert opened.folder == tmp_path / expected
+
+
+# ---- the pipeline through the cache: unchanged reports are not processed again
+
+def _copy_reports(raw_dir: Path, target: Path) -> Path:
+    target.mkdir()
+    for path in raw_dir.iterdir():
+        shutil.copy(path, target / path.name)
+    return target
+
+
+def test_build_corpus_warm_run_processes_nothing(tmp_path, raw_dir, corpus, monkeypatch):
+    from helpers import pipeline
+
+    folder = tmp_path / "cache"
+    cold = pipeline.build_corpus(raw_dir, cache=DocumentCache(folder, version="v1"), tokens=True)
+    calls: list[str] = []
+    original = pipeline.process_document
+    monkeypatch.setattr(pipeline, "process_document", lambda raw, **kw: calls.append(raw.file) or original(raw, **kw))
+    stream = pipeline.CorpusStream(raw_dir, cache=DocumentCache(folder, version="v1"), parts=("tokens",))
+    warm = list(stream)
+    assert calls == [] and (stream.hits, stream.misses) == (5, 0)
+    assert [r.processed.document["doc_id"] for r in warm] == cold.documents["doc_id"].tolist()
+    # Cached and fresh results are the same tables as the uncached contract run.
+    for name in ("documents", "sections", "sentences", "cleaning_log"):
+        assert getattr(cold, name).equals(getattr(corpus, name)), name
+    assert sum(len(r.tokens) for r in warm) == len(cold.tokens)
+
+
+def test_changed_report_and_changed_lexicon_are_recomputed(tmp_path, raw_dir, data_copy):
+    from helpers import pipeline
+
+    reports = _copy_reports(raw_dir, tmp_path / "raw")
+    folder = tmp_path / "cache"
+    pipeline.build_corpus(reports, cache=DocumentCache(folder, data_dir=data_copy))
+    # One report edited: only that one is processed again.
+    name = sorted(p.name for p in reports.glob("*.txt"))[2]
+    text = (reports / name).read_text(encoding="utf-8")
+    (reports / name).write_text(text.replace("行政复议", "行政复议工作", 1), encoding="utf-8")
+    stream = pipeline.CorpusStream(reports, cache=DocumentCache(folder, data_dir=data_copy))
+    docs = {r.processed.document["file"]: r.processed.document for r in stream}
+    assert (stream.hits, stream.misses) == (4, 1)
+    assert "行政复议工作" in docs[name]["text"]
+    # The lexicon edited: a new version, every report processed again.
+    with (data_copy / "lexicon.txt").open("a", encoding="utf-8") as fh:
+        fh.write("府院联动 n\n")
+    stream = pipeline.CorpusStream(reports, cache=DocumentCache(folder, data_dir=data_copy), parts=("tokens",))
+    tokens = pd.concat([r.tokens for r in stream])
+    assert (stream.hits, stream.misses) == (0, 5)
+    assert len(tokens) > 0
+
+
+def test_a_damaged_pipeline_entry_is_recomputed(tmp_path, raw_dir, corpus):
+    from helpers import pipeline
+
+    store_ = DocumentCache(tmp_path / "cache")
+    pipeline.build_corpus(raw_dir, cache=store_)
+    for entry in list(store_.root.glob("*/*.pkl"))[::2]:
+        entry.write_bytes(entry.read_bytes()[:100])
+    again = pipeline.build_corpus(raw_dir, cache=DocumentCache(tmp_path / "cache"))
+    assert again.sentences.equals(corpus.sentences)
+
+
+def test_parts_cached_by_one_entry_serve_the_other(tmp_path, raw_dir, corpus):
+    """Tokens made by the streaming run are found by corpus_tokens (notebook 02's call) and equal
+    a direct segmentation of the sentences table."""
+    from helpers import pipeline, segment
+
+    folder = tmp_path / "cache"
+    pipeline.build_corpus(raw_dir, cache=DocumentCache(folder, version="v1"), tokens=True)
+    cache = DocumentCache(folder, version="v1")
+    tokens = pipeline.corpus_tokens(corpus.sentences, cache=cache)
+    assert (cache.hits, cache.misses) == (5, 0)
+    pd.testing.assert_frame_equal(tokens, segment.segment_sentences(corpus.sentences))

@@ -12,7 +12,7 @@ GOLD = pd.read_csv(config.ROOT / "tests" / "data" / "gold_quantities.csv", dtype
 CATALOGUE_IDS = {entry["id"] for entry in yaml.safe_load((config.PACKAGE_DATA / "indicators.yaml").read_text(encoding="utf-8"))}
 
 
-@pytest.mark.parametrize("row", GOLD.itertuples(index=False), ids=lambda r: f"{r.file[:3]}:{r.quote}")
+@pytest.mark.parametrize("row", list(GOLD.itertuples(index=False)), ids=lambda r: f"{r.file[:3]}:{r.quote}")
 def test_gold_quote_is_verbatim_and_unique_in_its_raw_file(row, raw_texts):
     assert raw_texts[row.file].count(row.quote) == 1
 

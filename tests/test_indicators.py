@@ -183,3 +183,63 @@ def test_indicators_command_needs_no_manifest(tmp_path, raw_dir):
 def test_indicators_command_reports_a_missing_folder(tmp_path, capsys):
     assert pipeline.indicators_command(tmp_path / "nope", out=tmp_path / "q.csv") == 1
     assert "nope" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("extracted,gold,agrees", [
+    ("法律意见", "法律顾问出具的法律意见", True),  # same head noun
+    ("结案", "行政复议调解结案案件", True),  # the stated phrase inside the written-out object
+    ("村（社区）", "获评省民主法治示范村(社区)", True),  # brackets of either width
+    ("“法律明白人”", "法律明白人", True),
+    ("行政处罚", "行政处罚(公示)", True),
+    ("组织", "行政执法人员公共法律知识考试", False),
+    ("全部", "移交的司法局干部职工", False),
+    ("新华街道武江南社区", "获评省民主法治示范村(社区)", False),
+    ("已完成", "普法短视频", False),
+    ("", "行政执法队人员", False),
+    ("待", "待判决的行政诉讼案件", False),  # one character names nothing
+])
+def test_object_agreement_with_the_annotation(extracted, gold, agrees):
+    assert indicators.object_agrees(extracted, gold) is agrees
+
+
+def _derived_next_year(text: str) -> str:
+    """The report as its region might write it a year later: every year moved on by one, and
+    the legal-aid and reconsideration case counts changed."""
+    import re
+
+    text = re.sub(r"(?<!\d)(20[12]\d)(?!\d)", lambda m: str(int(m.group()) + 1), text)
+    return text.replace("受理法律援助案件379宗", "受理法律援助案件412宗").replace(
+        "收到行政复议案件114宗", "收到行政复议案件126宗")
+
+
+def test_year_over_year_end_to_end(tmp_path, raw_dir):
+    """Two years of one region, from raw text to year-over-year rows with both quotes."""
+    import csv
+
+    source = "002_85a6f3b4405b5e46.txt"
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    text = (raw_dir / source).read_text(encoding="utf-8")
+    shutil.copy(raw_dir / source, folder / source)
+    later = "005_derived_next_year.txt"
+    (folder / later).write_text(_derived_next_year(text), encoding="utf-8")
+    manifest = pd.read_csv(raw_dir / "manifest.csv", dtype=str)
+    row = manifest[manifest["file"] == source]
+    next_row = row.assign(file=later, doc_id=row["doc_id"].str.replace("2024", "2025"), report_year="2025",
+                          published="2026-02-17")
+    pd.concat([row, next_row]).to_csv(folder / "manifest.csv", index=False, quoting=csv.QUOTE_MINIMAL)
+
+    corpus = pipeline.build_corpus(folder)
+    q = indicators.assign_indicators(quantities.extract_quantities(corpus.sentences, documents=corpus.documents))
+    values = indicators.indicator_values(q, corpus.documents)
+    yoy = indicators.year_over_year(values).set_index("indicator_id")
+    assert (yoy["region"] == row["region"].item()).all()
+    assert set(yoy["year_from"]) == {2024} and set(yoy["year_to"]) == {2025}
+    for ind, before, after in [("legal_aid_cases", 379, 412), ("reconsideration_received", 114, 126)]:
+        r = yoy.loc[ind]
+        assert (r["value_from"], r["value_to"], r["change"]) == (before, after, after - before)
+        assert r["pct_change"] == pytest.approx((after - before) / before * 100)
+        assert f"{before}宗" in r["quote_from"] and f"{after}宗" in r["quote_to"]
+    # an indicator stated alike in both years is a row with no change
+    unchanged = yoy[yoy["change"] == 0]
+    assert len(unchanged) > 10 and (unchanged["quote_from"] == unchanged["quote_to"]).all()

@@ -140,3 +140,27 @@ def test_explicit_progress_draws_a_bar(raw_texts, capsys):
 @pytest.mark.parametrize("workers, expected", [(None, 1), (1, 1), (3, 3), (0, 1)])
 def test_effective_workers(workers, expected):
     assert parallel.effective_workers(workers) == expected
+
+
+def test_corpus_on_a_local_dask_cluster_matches_one_process(raw_dir, corpus):
+    """The whole per-document pipeline (read, clean, structure, tokens, quantities) run as tasks on
+    a 2-worker Dask cluster gives the tables of the single-process contract run."""
+    distributed = pytest.importorskip("distributed")
+    from helpers import pipeline, segment
+
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster, distributed.Client(cluster):
+        with joblib.parallel_config(backend="dask"):
+            on_cluster = pipeline.build_corpus(raw_dir, tokens=True, quantities=True)
+    for name in ("documents", "sections", "sentences", "cleaning_log", "warnings"):
+        assert getattr(on_cluster, name).equals(getattr(corpus, name)), name
+    assert on_cluster.tokens.equals(segment.segment_sentences(corpus.sentences))
+    assert len(on_cluster.quantities) > 100
+
+
+def test_two_workers_give_the_single_process_corpus(raw_dir, corpus):
+    from helpers import pipeline
+
+    both = pipeline.build_corpus(raw_dir, workers=2)
+    for name in ("documents", "sections", "sentences", "cleaning_log", "warnings"):
+        assert getattr(both, name).equals(getattr(corpus, name)), name

@@ -244,3 +244,62 @@ def test_extract_quantities_on_an_empty_table():
     empty = pd.DataFrame(columns=schema.SENTENCES)
     out = quantities.extract_quantities(empty)
     assert out.empty and list(out.columns) == schema.QUANTITIES + quantities.EXTRA_COLUMNS
+
+
+# (sentence from the reports or domain.md, the mention, the object it counts): the object after the
+# number when a verb or nothing precedes it or a classifier + noun follows it, before it when a
+# noun phrase precedes, bridged over 共计/共, and a subset (其中…) inheriting the sentence topic.
+OBJECTS = [
+    ("严格执行执法人员资格管理和持证上岗制度，6次组织行政执法人员公共法律知识考试，发放行政执法证212个",
+     "6次", "行政执法人员公共法律知识考试"),
+    ("严格执行执法人员资格管理和持证上岗制度，6次组织行政执法人员公共法律知识考试，发放行政执法证212个",
+     "212个", "行政执法证"),
+    ("广西-东盟经开区司法局原有干部职工5名全部移交武鸣，导致法治工作人员不足。", "5名", "干部职工"),
+    ("重阳镇大夫前村、惠民街道武江北社区、新华街道武江南社区3个村（社区）获评省“民主法治示范村（社区）。",
+     "3个", "村（社区）"),
+    ("组建6个街道行政执法队共计30人，明确街道行政执法事项清单共计66项，", "30人", "街道行政执法队"),
+    ("组建6个街道行政执法队共计30人，明确街道行政执法事项清单共计66项，", "66项", "街道行政执法事项清单"),
+    ("公布四批行政执法主体共31个，严格执行执法人员资格管理和持证上岗制度", "31个", "行政执法主体"),
+    ("全年制定行政规范性文件5件，其中1件已通过备案审查，4件正在收集材料报请备案。", "1件", "行政规范性文件"),
+    ("全年制定行政规范性文件5件，其中1件已通过备案审查，4件正在收集材料报请备案。", "4件", "行政规范性文件"),
+    ("办理征地拆迁等行政诉讼案件6件，其中1件原告撤诉，3件胜诉，其余2件待判决，目前胜诉率100%。", "3件", "行政诉讼案件"),
+    ("办理征地拆迁等行政诉讼案件6件，其中1件原告撤诉，3件胜诉，其余2件待判决，目前胜诉率100%。", "2件", "行政诉讼案件"),
+    ("实现128项高频事项可跨省通办，198项可省内通办，切实提高办事效率和群众满意度。", "198项", "高频事项"),
+    ("建成平坦、赛鱼农商行2个全市首批政务服务便民点，", "2个", "政务服务便民点"),
+    ("督促103个预算单位及时在政府网站公开预决算信息。", "103个", "预算单位"),
+    ("共17个部门开展了27个抽查事项，涉及劳务派遣、清真餐饮", "27个", "抽查事项"),
+    ("累计到现场开展10次涉法涉诉事务处理和咨询活动，", "10次", "涉法涉诉事务处理和咨询活动"),
+    ("完成了100本电子证照范畴内1029个申请材料，100%免提交标注，", "100%", "免提交标注"),
+    ("推动市场主体净增2804户，完成全年增量目标（2214户）的126.6%。", "2214户", "增量目标"),
+    ("组织开展行政执法专题培训4场次，450人次参训，", "450人次", "参训"),
+]
+
+
+@pytest.mark.parametrize("text,mention,obj", OBJECTS)
+def test_counted_object(text, mention, obj):
+    m = next(m for m in find_quantities(text) if m.mention == mention)
+    assert m.object == obj
+    # the quote holds the number and the object it counts
+    assert m.quote == text[m.quote_start:m.quote_end] and m.mention in m.quote and obj in m.quote
+
+
+def test_a_number_bridged_by_linking_words_counts_what_the_one_before_counted():
+    found = find_quantities("政府投资项目审批时限由20—50天缩减至4—5天，办事环节大幅减少。")
+    assert [(m.low, m.high) for m in found] == [(20, 50), (4, 5)]
+    assert found[0].object and found[1].object == found[0].object
+    assert found[1].quote.endswith("缩减至4—5天") and found[0].object in found[1].quote
+
+
+def test_a_change_belongs_to_the_count_outside_the_brackets():
+    text = "新增市场主体7500余户（企业主体近3100户），总数突破4.4万户（企业主体近2.1万户），同比增长8.4%。"
+    found = find_quantities(text)
+    total = next(m for m in found if m.value == 44000)
+    change = found[-1]
+    assert change.kind == "change" and change.object == total.object == "总数"
+
+
+def test_linking_words_are_cut_only_at_word_boundaries():
+    # 为 links 纠错率为18.3%, but is part of 监管行为
+    assert _one("纠错率为18.3%。").object == "纠错率"
+    assert _one("监管行为32218条，").object == "监管行为"
+    assert _one("企业开办全流程最短压缩至1/4个工作日，").object == "全流程"

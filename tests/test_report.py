@@ -166,6 +166,27 @@ def test_active_content_finder(page, found):
     assert report.active_content(page) == found
 
 
+def test_embedded_font_holds_exactly_the_chinese_of_the_page():
+    import base64
+    import io
+
+    from fontTools.ttLib import TTFont
+
+    region = MANIFEST["region"].iloc[2]
+    page = f"<html><head><title>报告</title><style>p{{}}</style></head><body><p>{region} 2024 report</p></body></html>"
+    css = report.embedded_font_css(page)
+    data = re.search(r"base64,([A-Za-z0-9+/=]+)\)", css).group(1)
+    font = TTFont(io.BytesIO(base64.b64decode(data)))
+    covered = {chr(c) for c in font.getBestCmap()}
+    assert set(region + "报告") <= covered
+    assert not covered & set("矿铁普")  # nothing beyond the page (and no Latin: the page's own fonts)
+    assert "unicode-range:U+2E80" in css
+    assert report.embedded_font_css("<html><body><p>only ASCII</p></body></html>") == ""
+    embedded = report.with_embedded_font(page)
+    assert embedded.index("@font-face") < embedded.index("</head>")
+    assert report.active_content(embedded) == []
+
+
 # --------------------------------------------------------------------------- the runner
 
 @pytest.fixture(scope="module")

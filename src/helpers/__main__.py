@@ -38,10 +38,12 @@ def build_parser() -> argparse.ArgumentParser:
     clean.add_argument("input_dir", type=Path)
     clean.add_argument("--out", type=Path, required=True, help="folder for the tables")
     clean.add_argument("--manifest", type=Path, help="manifest CSV (default: INPUT_DIR/manifest.csv if present)")
+    clean.add_argument("--workers", type=int, help="worker processes (default 1; -1 = one per core)")
 
     ind = sub.add_parser("indicators", help="one row per quantity mention of every report in a folder")
     ind.add_argument("input_dir", type=Path)
     ind.add_argument("--out", type=Path, required=True, help="CSV file to write")
+    ind.add_argument("--workers", type=int, help="worker processes (default 1; -1 = one per core)")
     return parser
 
 
@@ -55,11 +57,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "clean":
         from helpers import pipeline
 
-        return pipeline.clean_command(args.input_dir, out=args.out, manifest=args.manifest)
+        return pipeline.clean_command(args.input_dir, out=args.out, manifest=args.manifest, workers=args.workers)
     if args.command == "indicators":
         from helpers import pipeline
 
-        return pipeline.indicators_command(args.input_dir, out=args.out)
+        return pipeline.indicators_command(args.input_dir, out=args.out, workers=args.workers)
     return 2
 
 

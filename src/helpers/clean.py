@@ -124,10 +124,13 @@ def normalize_lookalikes(text: str) -> tuple[str, int]:
 
 
 def normalize_fullwidth(text: str) -> tuple[str, int]:
-    """Full-width digits and Latin letters to ASCII; return (text, changed).
+    """Full-width digits and Latin letters to ASCII, and a full-width hyphen or tilde between
+    digits (a range: 2015－2020, 4～5) to "-" / "~"; return (text, changed).
 
     >>> normalize_fullwidth("受理案件３９７件，ＡＢ类")
     ('受理案件397件，AB类', 5)
+    >>> normalize_fullwidth("《纲要（2015－2020年）》")
+    ('《纲要（2015-2020年）》', 1)
     """
     changed = 0
     out = []
@@ -139,7 +142,11 @@ def normalize_fullwidth(text: str) -> tuple[str, int]:
             out.append(new)
         else:
             out.append(ch)
-    return "".join(out), changed
+    text, n = _FULLWIDTH_RANGE.subn(lambda m: unicodedata.normalize("NFKC", m.group(0)), "".join(out))
+    return text, changed + n
+
+
+_FULLWIDTH_RANGE = re.compile(r"(?<=\d)[－～](?=\d)")
 
 
 _SPACE_CHARS = "\u00a0\u3000\u2002\u2003\u2009\u200a\u202f\u205f\t\x0b\x0c"
@@ -200,7 +207,8 @@ def _neighbours(line: str, i: int) -> tuple[str | None, str | None]:
 _FULL = {",": "，", ":": "：", ";": "；", "?": "？", "!": "！", "(": "（", ")": "）"}
 
 
-def _normalize_punct_line(line: str) -> tuple[str, int]:
+def _normalize_punct_line(line: str, next_line: str = "") -> tuple[str, int]:
+    """One line; ``next_line`` is looked at for a number wrapped at a thousands separator."""
     chars = list(line)
     changed = 0
     # Parentheses go by pairs: a pair is Chinese when its content or a neighbour is Chinese,
@@ -234,9 +242,14 @@ def _normalize_punct_line(line: str) -> tuple[str, int]:
                 chars[i] = _FULL[ch]
                 changed += 1
         elif ch in ",;?!:":
+            rest = line[i + 1:]
+            if ch == "," and re.fullmatch(r"\d{0,2}", rest):
+                # A number wrapped at the line end (1,3 / 20人次, a PDF copy) continues below.
+                rest += next_line
+                after = rest[0] if rest else after
             if before and after and before.isdigit() and after.isdigit():
                 # 18,032 and 14:50 stay ASCII; so do digits around ; ? ! (rare, e.g. codes).
-                if ch == "," and not re.match(r"\d{3}(?!\d)", line[i + 1:]):
+                if ch == "," and not re.match(r"\d{3}(?!\d)", rest):
                     chars[i] = "，"
                     changed += 1
                 continue
@@ -264,11 +277,14 @@ def normalize_punctuation(text: str) -> tuple[str, int]:
 
     >>> normalize_punctuation("纠错率18.3%,同比下降24.5%;《纲要(2021-2025年)》")
     ('纠错率18.3%，同比下降24.5%；《纲要（2021-2025年）》', 4)
+    >>> normalize_punctuation("培训1,3\\n20人次,合格")
+    ('培训1,3\\n20人次，合格', 1)
     """
     total = 0
     lines = []
-    for line in text.split("\n"):
-        new, n = _normalize_punct_line(line)
+    physical = text.split("\n")
+    for k, line in enumerate(physical):
+        new, n = _normalize_punct_line(line, physical[k + 1] if k + 1 < len(physical) else "")
         total += n
         lines.append(new)
     return "\n".join(lines), total
@@ -342,10 +358,13 @@ def _ends_sentence(line: str) -> bool:
     return False
 
 
-def layout_width(lines: list[str], *, min_share: float = 0.3, min_lines: int = 5) -> int | None:
+def layout_width(lines: list[str], *, min_share: float = 0.3, min_lines: int = 5,
+                 max_overflow: float = 1.5, max_overflow_share: float = 0.1) -> int | None:
     """The line width of text laid out in fixed-width lines (a PDF text layer), else None.
 
-    Such text has many lines of (nearly) one length; web text has one paragraph per line.
+    Such text has many lines of (nearly) one length and hardly any longer line; web or Word
+    text has one paragraph per line, so a run of equal-length headings there comes with many
+    paragraphs far longer than them.
     """
     from collections import Counter
 
@@ -356,7 +375,17 @@ def layout_width(lines: list[str], *, min_share: float = 0.3, min_lines: int = 5
     counts = Counter(lengths)
     width, _ = max(counts.items(), key=lambda kv: (sum(counts[n] for n in range(kv[0] - 2, kv[0] + 1)), kv[0]))
     near = sum(counts[n] for n in range(width - 2, width + 1))
-    return width if near >= max(min_lines, min_share * len(lengths)) else None
+    if near < max(min_lines, min_share * len(lengths)):
+        return None
+    # Lines with many digits hold more characters than the width, but not many more.
+    overflow = sum(1 for n in lengths if n > max_overflow * width)
+    return None if overflow > max_overflow_share * len(lengths) else width
+
+
+# A sentence end inside a line: the line is a paragraph even if it opens with a heading marker.
+# Three or more space-separated cells: a table row (Word and web tables), never a broken line.
+_TABLE_ROW = re.compile(r"\S +\S+ +\S")
+_RUN_IN = re.compile(r"[。！？；][”’）》]*(?=.)")
 
 
 def join_broken_lines(text: str, *, min_line_chars: int = 15) -> tuple[str, int]:
@@ -364,8 +393,11 @@ def join_broken_lines(text: str, *, min_line_chars: int = 15) -> tuple[str, int]
 
     A line is continued by the next one when it does not end a sentence, is at least
     ``min_line_chars`` long (shorter unpunctuated lines are headings or signatures), is not a
-    heading or a title, and the next line does not start a heading. In text laid out in
-    fixed-width lines (PDF), a heading or title that fills the whole line continues too.
+    heading or a title, and the next line does not start a heading. A paragraph that opens with
+    a run-in heading (（四）依法化解纠纷。全县…) counts as prose, not as a heading; table rows
+    (cells separated by spaces) are never joined. In text laid out
+    in fixed-width lines (PDF), a heading or title that fills the whole line is continued by a
+    short remainder (…第一责任人职责 / 情况), not by a full line of the next paragraph.
 
     >>> join_broken_lines("围绕依法治区工作总要求，将法治政府建设纳入全区工\\n作规划计划。\\n二、存在的不足")[0]
     '围绕依法治区工作总要求，将法治政府建设纳入全区工作规划计划。\\n二、存在的不足'
@@ -379,9 +411,11 @@ def join_broken_lines(text: str, *, min_line_chars: int = 15) -> tuple[str, int]
         if out:
             prev = out[-1]
             full_line = width is not None and len(last_physical) >= width - 2
-            marked = bool(HEADING_START.match(prev) or TITLE_LINE.search(prev))
+            marked = bool(HEADING_START.match(prev) or TITLE_LINE.search(prev)) and not _RUN_IN.search(prev)
+            remainder = full_line and len(line) < width - 2 and not _ends_sentence(line)
+            table_row = bool(_TABLE_ROW.search(last_physical) or _TABLE_ROW.search(line))
             if (prev and line and not _ends_sentence(prev) and len(prev) >= min_line_chars
-                    and (not marked or full_line) and not HEADING_START.match(line)):
+                    and (not marked or remainder) and not HEADING_START.match(line) and not table_row):
                 sep = " " if re.match(r"[A-Za-z]", prev[-1]) and re.match(r"[A-Za-z]", line[0]) else ""
                 out[-1] = prev + sep + line
                 joins += 1

@@ -121,9 +121,38 @@ def html_to_text(html: str) -> str:
         # opening of the text is put back.
         if title.strip() and title.strip() not in text[:1000]:
             text = title.strip() + "\n" + text
-        return text
+        return _with_publication_line(text, trafilatura.html2txt(html) or "")
     # No article found (very short page, unusual layout): keep every visible block.
     return trafilatura.html2txt(html) or ""
+
+
+def _with_publication_line(text: str, visible: str) -> str:
+    """Put back the page's publication line (发布日期：… 来源：…), which trafilatura drops with
+    the page furniture, as the second line, so that cleaning captures it like any web copy's.
+
+    >>> _with_publication_line("标题\\n正文。", "首页 标题 发布日期：2025-03-28 16:20 来源：市司法局 字号：大")
+    '标题\\n发布日期：2025-03-28 来源：市司法局\\n正文。'
+    """
+    from helpers import clean
+
+    keys = clean.chrome_rules()["meta_keys"]
+
+    def alternation(field_name: str) -> str:
+        return "|".join(map(re.escape, sorted((k for k, f in keys.items() if f == field_name), key=len, reverse=True)))
+
+    if re.search(rf"(?:{alternation('published')})\s*[:：]", text[:300]):
+        return text
+    parts = []
+    date = re.search(rf"(?:{alternation('published')})\s*[:：]\s*(\d{{4}}\s*[-/.年]\s*\d{{1,2}}\s*[-/.月]\s*\d{{1,2}}日?)", visible)
+    if date:
+        parts.append(f"发布日期：{date.group(1)}")
+    source = re.search(rf"(?:{alternation('source')})\s*[:：]\s*([^\s:：|｜]{{2,30}})", visible)
+    if source and parts:
+        parts.append(f"来源：{source.group(1)}")
+    if not parts:
+        return text
+    first, _, rest = text.partition("\n")
+    return f"{first}\n{' '.join(parts)}\n{rest}" if rest else f"{first}\n{' '.join(parts)}"
 
 
 def _decode_html(data: bytes) -> tuple[str, str, list[str]]:
@@ -168,6 +197,11 @@ def pdf_to_text(data: bytes) -> str:
 
 
 # --------------------------------------------------------------------------- traditional
+# Occurrences of Taiwan-usage words (data/taiwan_phrases.tsv, evidence=yes) that make a report
+# Taiwan usage, so that its Taiwan words are turned into mainland ones too.
+TAIWAN_MIN_HITS = 2
+
+
 @lru_cache(maxsize=1)
 def _t2s():
     import opencc
@@ -175,24 +209,59 @@ def _t2s():
     return opencc.OpenCC("t2s")
 
 
+@lru_cache(maxsize=1)
+def taiwan_phrases() -> dict[str, tuple[str, bool]]:
+    """``data/taiwan_phrases.tsv``: Taiwan word -> (mainland word, counts as evidence), longest first."""
+    import pandas as pd
+
+    table = pd.read_csv(config.PACKAGE_DATA / "taiwan_phrases.tsv", sep="\t", comment="#", dtype=str)
+    rows = sorted(table.itertuples(index=False), key=lambda r: -len(r.taiwan))
+    return {r.taiwan: (r.mainland, r.evidence.strip().lower() == "yes") for r in rows}
+
+
+def mainland_words(simplified: str, *, min_hits: int = TAIWAN_MIN_HITS) -> tuple[str, int]:
+    """Taiwan words of a converted report replaced by mainland ones, when the report uses
+    enough of them to count as Taiwan usage; return (text, replacements).
+
+    >>> mainland_words("加强政务资讯公开，稽核规范性档案")
+    ('加强政务信息公开，审核规范性文件', 3)
+    >>> mainland_words("加强档案管理")
+    ('加强档案管理', 0)
+    """
+    table = taiwan_phrases()
+    hits = sum(simplified.count(word) for word, (_, evidence) in table.items() if evidence)
+    if hits < min_hits:
+        return simplified, 0
+    pattern = re.compile("|".join(map(re.escape, table)))
+    return pattern.subn(lambda m: table[m.group(0)][0], simplified)
+
+
 def to_simplified(text: str, *, min_share: float = TRADITIONAL_SHARE) -> tuple[str, bool]:
     """Convert traditional-character text to simplified; return (text, converted).
 
-    Text that is already simplified is returned unchanged.
+    Text that is already simplified is returned unchanged. In text written in Taiwan usage
+    the Taiwan words are replaced by mainland ones too (:func:`mainland_words`).
 
     >>> to_simplified("法治政府建設年度報告")
     ('法治政府建设年度报告', True)
     >>> to_simplified("法治政府建设年度报告")
     ('法治政府建设年度报告', False)
     """
+    text, converted, _ = _simplify(text, min_share=min_share)
+    return text, converted
+
+
+def _simplify(text: str, *, min_share: float = TRADITIONAL_SHARE) -> tuple[str, bool, int]:
+    """(text, converted, Taiwan words replaced) for :func:`to_simplified`."""
     converted = _t2s().convert(text)
     if converted == text:
-        return text, False
+        return text, False, 0
     han = sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff") or 1
     changed = sum(1 for a, b in zip(text, converted) if a != b) if len(converted) == len(text) else han
     if changed / han < min_share:
-        return text, False
-    return converted, True
+        return text, False, 0
+    converted, taiwan = mainland_words(converted)
+    return converted, True, taiwan
 
 
 # --------------------------------------------------------------------------- files
@@ -229,10 +298,11 @@ def read_bytes(name: str, data: bytes) -> RawDocument:
     if not text.strip():
         reason = "no text layer (scanned PDF? needs OCR)" if fmt == "pdf" else "no text found"
         raise ReadError(reason)
-    text, converted = to_simplified(text)
+    text, converted, taiwan = _simplify(text)
     warnings = [(name, "warning", note) for note in notes]
     if converted:
-        warnings.append((name, "info", "traditional characters converted to simplified (OpenCC t2s)"))
+        warnings.append((name, "info", "traditional characters converted to simplified (OpenCC t2s"
+                         + (f"; {taiwan} Taiwan words made mainland ones)" if taiwan else ")")))
     return RawDocument(file=name, format=fmt, text=text, encoding=encoding,
                        converted_traditional=converted, sha256_raw=hashlib.sha256(data).hexdigest(),
                        warnings=warnings)

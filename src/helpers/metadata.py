@@ -149,6 +149,23 @@ def lookup_places(candidates: list[str], text: str) -> dict[str, str]:
     return found
 
 
+def _without_parents(region: str, places: dict[str, str]) -> str:
+    """'遵义市汇川区' -> '汇川区': the province and city prefixed to a county-level name are dropped
+    (a department such as 广州市司法局 keeps its full name).
+
+    >>> _without_parents("贵州省遵义市汇川区", {"province": "贵州省", "city": "遵义市", "county": "汇川区"})
+    '汇川区'
+    """
+    county = places.get("county", "")
+    if not county or region == county:
+        return region
+    rest = region
+    for parent in (places.get("province", ""), places.get("city", "")):
+        if parent and rest.startswith(parent):
+            rest = rest[len(parent):]
+    return county if rest == county else region
+
+
 def infer_level(subject: str, publisher: str, places: dict[str, str]) -> str:
     """Administrative level of the reporting body by the rules in ``data/metadata.yaml``."""
     name = rules()["bracketed"].sub("", subject or _strip_issuer(publisher)).strip()
@@ -197,6 +214,7 @@ def infer_metadata(text: str, captured: dict[str, str] | None = None) -> dict[st
     places = lookup_places([subject, _strip_issuer(signature), _strip_issuer(publisher), title], text)
     if not region:
         region = places["county"] or _strip_issuer(publisher)
+    region = _without_parents(region, places)
     return {
         "title": title, "region": region, "city": places["city"], "province": places["province"],
         "level": infer_level(subject, publisher, places), "report_year": year,

@@ -10,6 +10,7 @@ out, no file I/O), so it can be cached and run in parallel workers.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import sys
 from dataclasses import dataclass, field
@@ -17,7 +18,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from helpers import clean, config, corpus, metadata, schema, store, structure
+from helpers import cache as cache_mod
+from helpers import clean, config, corpus, metadata, parallel, schema, store, structure
 
 DOCUMENT_COLUMNS = schema.DOCUMENTS + [f"{name}_origin" for name in schema.METADATA_FIELDS] + [
     "signature", "signed", "disclosure"]
@@ -35,6 +37,8 @@ class Corpus:
     sentences: pd.DataFrame
     cleaning_log: pd.DataFrame
     warnings: pd.DataFrame
+    tokens: pd.DataFrame | None = None  # build_corpus(tokens=True): segment.segment_sentences rows
+    quantities: pd.DataFrame | None = None  # build_corpus(quantities=True): mentions with indicators
 
 
 @dataclass
@@ -94,71 +98,30 @@ def _format_rank(fmt: str) -> int:
 
 
 def build_corpus(raw_dir: str | Path, *, manifest=None, steps: list[str] | None = None,
-                 documents: list[str] | None = None) -> Corpus:
-    """Read, clean and structure every report in ``raw_dir``.
+                 documents: list[str] | None = None, workers: int | None = None, cache=False,
+                 progress: bool | None = None, tokens: bool = False, quantities: bool = False) -> Corpus:
+    """Read, clean and structure every report in ``raw_dir``, in memory.
 
     manifest: None = ``raw_dir/manifest.csv`` if present; False = ignore any manifest; or a path.
     steps: cleaning steps to apply (None = all of ``clean.STEPS``).
     documents: doc_ids (or file names) to keep; None or [] = all.
+    workers: processes for the per-document work (None = one, or what an active
+    ``joblib.parallel_config`` says, e.g. a Dask cluster; see helpers.parallel).
+    cache: False = none; True = ``config.CACHE``; or a folder (``paths.cache``) or a
+    ``cache.DocumentCache``: unchanged reports are not processed again.
+    progress: a progress bar (None = only for 50+ reports on a terminal).
+    tokens, quantities: also fill ``Corpus.tokens`` / ``Corpus.quantities`` (see corpus_tokens,
+    corpus_quantities). For corpora too large for memory use :func:`process_corpus`.
     """
-    raw_dir = Path(raw_dir)
-    if not raw_dir.is_dir():
-        raise FileNotFoundError(f"{raw_dir} is not a folder of reports")
-    manifest_path = _manifest_path(raw_dir, manifest)
-    manifest_table = metadata.read_manifest(manifest_path)
-    warnings: list[tuple[str, str, str]] = []
-    if manifest is not None and manifest is not False and manifest_path is not None and not manifest_path.exists():
-        warnings.append((str(manifest_path), "warning", "manifest not found; all metadata inferred"))
-
-    results: list[ProcessedDocument] = []
-    for path in corpus.list_files(raw_dir):
-        raw, file_warnings = corpus.read_file(path, root=raw_dir)
-        warnings.extend(file_warnings)
-        if raw is None:
-            continue
-        row = manifest_table.loc[raw.file].to_dict() if raw.file in manifest_table.index else None
-        result = process_document(raw, manifest_row=row, steps=steps)
-        warnings.extend(w for w in result.warnings if w not in file_warnings)
-        results.append(result)
-
-    # Duplicates: the same cleaned text from several files is kept once (the best format).
-    kept: dict[str, ProcessedDocument] = {}
-    copies: dict[str, list[str]] = {}
-    for result in sorted(results, key=lambda r: (_format_rank(r.document["format"]), r.document["file"])):
-        digest = result.document["sha256"]
-        if digest in kept:
-            copies[digest].append(result.document["file"])
-            warnings.append((result.document["file"], "warning",
-                             f"duplicate of {kept[digest].document['file']} (same text after cleaning); kept once"))
-            continue
-        kept[digest] = result
-        copies[digest] = []
-    final = sorted(kept.values(), key=lambda r: r.document["file"])
-    for result in final:
-        result.document["duplicate_files"] = ";".join(copies[result.document["sha256"]])
-    # doc_ids must be unique: a repeated one (two files, one stem) gets the format appended.
-    seen: set[str] = set()
-    for result in final:
-        doc_id = result.document["doc_id"]
-        if doc_id in seen:
-            warnings.append((result.document["file"], "warning", f"doc_id {doc_id} already used; renamed"))
-            new_id = f"{doc_id}-{result.document['format']}"
-            _rename(result, doc_id, new_id)
-        seen.add(result.document["doc_id"])
-    if documents:
-        wanted = set(documents)
-        final = [r for r in final if r.document["doc_id"] in wanted or r.document["file"] in wanted]
-    if not final:
-        warnings.append((str(raw_dir), "error", "no readable report in the folder"))
-
-    docs = pd.DataFrame([r.document for r in final], columns=DOCUMENT_COLUMNS)
-    sections = _concat([r.sections for r in final], SECTION_COLUMNS)
-    sentences = _concat([r.sentences for r in final], SENTENCE_COLUMNS)
-    log = _concat([r.cleaning_log for r in final], schema.CLEANING_LOG)
-    warn = pd.DataFrame(warnings, columns=schema.WARNINGS).drop_duplicates(ignore_index=True)
-    for col in ("n_chars", "n_sections", "n_sentences"):
-        docs[col] = docs[col].astype("int64")
-    return Corpus(documents=docs, sections=sections, sentences=sentences, cleaning_log=log, warnings=warn)
+    parts = tuple(p for p, wanted in (("tokens", tokens), ("quantities", quantities)) if wanted)
+    stream = CorpusStream(raw_dir, manifest=manifest, steps=steps, documents=documents, parts=parts,
+                          workers=workers, cache=cache, progress=progress)
+    final = list(stream)
+    tables = _chunk_tables(final, parts)
+    warn = pd.DataFrame(stream.warnings, columns=schema.WARNINGS).drop_duplicates(ignore_index=True)
+    return Corpus(documents=tables["documents"], sections=tables["sections"], sentences=tables["sentences"],
+                  cleaning_log=tables["cleaning_log"], warnings=warn, tokens=tables.get("tokens"),
+                  quantities=tables.get("quantities"))
 
 
 def _rename(result: ProcessedDocument, old: str, new: str) -> None:
@@ -182,8 +145,453 @@ def write_corpus(result: Corpus, folder: str | Path) -> list[Path]:
     return [store.write_table(getattr(result, name), folder, name) for name in TABLES]
 
 
-def clean_command(input_dir: str | Path, *, out: str | Path, manifest: str | Path | None = None) -> int:
-    """``python -m helpers clean INPUT_DIR --out DIR``: write the tables of any folder to DIR.
+# --------------------------------------------------------------------------- streaming engine
+# Every corpus passes through CorpusStream: files are read and hashed here, per-document work runs
+# through helpers.parallel (loky workers, or a Dask cluster via joblib) and its results are kept in
+# helpers.cache, keyed by the raw bytes and the pipeline version. The first pass computes what the
+# cache lacks and keeps only a short summary per file in memory (duplicates and doc_id collisions
+# need every file before anything can be decided); the second pass reads the kept documents back
+# one at a time, in file order. Without a cache, a throwaway one carries results between passes.
+PARTS = ("tokens", "quantities")
+
+
+@dataclass
+class DocumentResult:
+    """One kept document: its ``ProcessedDocument`` and, when asked for, its tokens
+    (``segment.segment_sentences``) and quantity mentions (indicators assigned)."""
+
+    processed: ProcessedDocument
+    tokens: pd.DataFrame | None = None
+    quantities: pd.DataFrame | None = None
+
+
+def sentences_digest(sentences: pd.DataFrame) -> str:
+    """Hash of one document's sentences (ids, spans and text): what its tokens and quantities
+    depend on."""
+    joined = "\x1f".join(f"{i}\x1e{s}\x1e{t}" for i, s, t in
+                         zip(sentences["sentence_id"], sentences["start"], sentences["text"]))
+    return cache_mod.content_hash(joined)
+
+
+def _lexicon_hash(lexicon: str | None) -> str:
+    return "" if lexicon is None else cache_mod.content_hash(Path(lexicon).read_bytes())
+
+
+def _part_key(part: str, digest: str, *, file: str, lexicon_hash: str) -> str:
+    """Cache key of a part: tokens depend on the lexicon file given, quantities name their file."""
+    return cache_mod.content_hash(f"{digest}:{part}:{lexicon_hash if part == 'tokens' else file}")
+
+
+def _compute_part(part: str, sentences: pd.DataFrame, *, file: str, lexicon: str | None) -> pd.DataFrame:
+    """Tokens or quantity mentions (with indicators) of one document's sentences."""
+    if part == "tokens":
+        from helpers import segment
+
+        return segment.segment_sentences(sentences, segmenter=segment.default_segmenter(lexicon))
+    from helpers import indicators, quantities
+
+    files = pd.DataFrame({"doc_id": sentences["doc_id"].drop_duplicates(), "file": file}) if file else None
+    return indicators.assign_indicators(quantities.extract_quantities(sentences, documents=files))
+
+
+@dataclass
+class _Task:
+    """Work on one file for a worker: its raw bytes (so workers need no shared disk), or only its
+    sentences when the document is cached but some parts are not."""
+
+    index: int
+    name: str
+    base_key: str
+    data: bytes | None = None
+    manifest_row: dict | None = None
+    steps: list[str] | None = None
+    sentences: pd.DataFrame | None = None
+    parts: tuple[str, ...] = ()
+    lexicon: str | None = None
+    lexicon_hash: str = ""
+
+
+def _summary_key(base_key: str) -> str:
+    return cache_mod.content_hash(base_key + ":summary")
+
+
+def _compute(task: _Task) -> tuple[int, dict | None, dict[str, bytes]]:
+    """Worker side: the missing results of one file, as encoded cache entries (key -> bytes)."""
+    blobs: dict[str, bytes] = {}
+    summary = None
+    sentences, file = task.sentences, task.name
+    if task.data is not None:
+        try:
+            raw = corpus.read_bytes(task.name, task.data)
+        except corpus.ReadError as exc:
+            summary = {"ok": False, "file": task.name, "warnings": [(task.name, "error", str(exc))]}
+            return task.index, summary, {_summary_key(task.base_key): cache_mod.encode(summary)}
+        processed = process_document(raw, manifest_row=task.manifest_row, steps=task.steps)
+        sentences, file = processed.sentences, processed.document["file"]
+    digest = sentences_digest(sentences)
+    if task.data is not None:
+        doc = processed.document
+        summary = {"ok": True, "file": file, "format": doc["format"], "doc_id": doc["doc_id"],
+                   "sha256": doc["sha256"], "warnings": list(processed.warnings), "sentences_digest": digest}
+        blobs[_summary_key(task.base_key)] = cache_mod.encode(summary)
+        blobs[task.base_key] = cache_mod.encode(processed)
+    for part in task.parts:
+        key = _part_key(part, digest, file=file, lexicon_hash=task.lexicon_hash)
+        blobs[key] = cache_mod.encode(_compute_part(part, sentences, file=file, lexicon=task.lexicon))
+    if summary is not None:
+        summary = {**summary, "base_key": task.base_key}
+    return task.index, summary, blobs
+
+
+class CorpusStream:
+    """The kept documents of a folder as :class:`DocumentResult`, one at a time, in file order.
+
+    Options as :func:`build_corpus`, plus ``parts`` (any of ``PARTS``) and ``lexicon`` (a user
+    dictionary for the tokens; None = the packaged one). ``warnings`` is complete once the stream
+    is exhausted; ``hits`` and ``misses`` count files found whole in the cache or not.
+    """
+
+    def __init__(self, raw_dir: str | Path, *, manifest=None, steps: list[str] | None = None,
+                 documents: list[str] | None = None, parts: tuple[str, ...] = (), workers: int | None = None,
+                 cache=False, progress: bool | None = None, lexicon: str | Path | None = None) -> None:
+        self.raw_dir = Path(raw_dir)
+        if not self.raw_dir.is_dir():
+            raise FileNotFoundError(f"{self.raw_dir} is not a folder of reports")
+        unknown = set(parts) - set(PARTS)
+        if unknown:
+            raise ValueError(f"unknown parts {sorted(unknown)}; choose from {PARTS}")
+        self.parts = tuple(parts)
+        self.steps = list(steps) if steps is not None else None
+        self.documents = documents
+        self.workers = workers
+        self.progress = progress
+        self.lexicon = str(lexicon) if lexicon else None
+        self.lexicon_hash = _lexicon_hash(self.lexicon)
+        manifest_path = _manifest_path(self.raw_dir, manifest)
+        self.manifest_table = metadata.read_manifest(manifest_path)
+        self.warnings: list[tuple[str, str, str]] = []
+        if manifest is not None and manifest is not False and manifest_path is not None and not manifest_path.exists():
+            self.warnings.append((str(manifest_path), "warning", "manifest not found; all metadata inferred"))
+        self.cache = cache_mod.open_cache(cache, default_folder=config.CACHE)
+        self._scratch = None
+        if self.cache is None:
+            import tempfile
+
+            self._scratch = tempfile.TemporaryDirectory(prefix="fazhi_scratch_")
+            self.cache = cache_mod.DocumentCache(self._scratch.name)
+        self.hits = self.misses = 0
+        self._duplicates: dict[str, str] = {}
+
+    def _base_key(self, name: str, data: bytes) -> tuple[str, dict | None]:
+        row = self.manifest_table.loc[name].to_dict() if name in self.manifest_table.index else None
+        return self.cache.key(data, "document", name, sorted((row or {}).items()), self.steps), row
+
+    # ---- first pass: every file found in the cache or computed
+    def _tasks(self, files: list[Path], summaries: list):
+        for path in files:
+            name = path.relative_to(self.raw_dir).as_posix()
+            try:
+                data = path.read_bytes()
+            except OSError as exc:
+                summaries.append({"ok": False, "file": name,
+                                  "warnings": [(name, "error", f"cannot open: {exc.strerror or exc}")]})
+                continue
+            base_key, row = self._base_key(name, data)
+            summary = self.cache.get(_summary_key(base_key))
+            if summary is not cache_mod.MISSING and not summary["ok"]:
+                self.hits += 1
+                summaries.append(summary)
+                continue
+            if summary is not cache_mod.MISSING and base_key in self.cache:
+                summary = {**summary, "base_key": base_key}
+                missing = tuple(p for p in self.parts if self._key(p, summary) not in self.cache)
+                if not missing:
+                    self.hits += 1
+                    summaries.append(summary)
+                    continue
+                processed = self.cache.get(base_key)
+                if processed is not cache_mod.MISSING:
+                    self.misses += 1
+                    summaries.append(summary)
+                    yield _Task(len(summaries) - 1, summary["file"], base_key, sentences=processed.sentences,
+                                parts=missing, lexicon=self.lexicon, lexicon_hash=self.lexicon_hash)
+                    continue
+            self.misses += 1
+            summaries.append(None)  # filled in when the worker's result comes back
+            yield _Task(len(summaries) - 1, name, base_key, data=data, manifest_row=row, steps=self.steps,
+                        parts=self.parts, lexicon=self.lexicon, lexicon_hash=self.lexicon_hash)
+
+    def _key(self, part: str, summary: dict) -> str:
+        return _part_key(part, summary["sentences_digest"], file=summary["file"], lexicon_hash=self.lexicon_hash)
+
+    def _first_pass(self) -> list[dict]:
+        files = corpus.list_files(self.raw_dir)
+        summaries: list = []
+        results = parallel.map_documents(_compute, self._tasks(files, summaries), workers=self.workers,
+                                         progress=self.progress, total=len(files), desc="reports")
+        for index, summary, blobs in results:
+            for key, blob in blobs.items():
+                self.cache.put_encoded(key, blob)
+            if summary is not None:
+                summaries[index] = summary
+        return summaries
+
+    # ---- decisions that need every file: duplicates, doc_id collisions, the documents filter
+    def _decide(self, summaries: list[dict]) -> list[tuple[dict, str]]:
+        for summary in summaries:
+            self.warnings.extend(summary["warnings"])
+        kept: dict[str, dict] = {}
+        copies: dict[str, list[str]] = {}
+        ok = [s for s in summaries if s["ok"]]
+        for summary in sorted(ok, key=lambda s: (_format_rank(s["format"]), s["file"])):
+            digest = summary["sha256"]
+            if digest in kept:
+                copies[digest].append(summary["file"])
+                self.warnings.append((summary["file"], "warning",
+                                      f"duplicate of {kept[digest]['file']} (same text after cleaning); kept once"))
+                continue
+            kept[digest] = summary
+            copies[digest] = []
+        final = sorted(kept.values(), key=lambda s: s["file"])
+        self._duplicates = {s["file"]: ";".join(copies[s["sha256"]]) for s in final}
+        # doc_ids must be unique: a repeated one (two files, one stem) gets the format appended.
+        seen: set[str] = set()
+        decided = []
+        for summary in final:
+            doc_id = summary["doc_id"]
+            if doc_id in seen:
+                self.warnings.append((summary["file"], "warning", f"doc_id {doc_id} already used; renamed"))
+                doc_id = f"{doc_id}-{summary['format']}"
+            seen.add(doc_id)
+            decided.append((summary, doc_id))
+        if self.documents:
+            wanted = set(self.documents)
+            decided = [(s, d) for s, d in decided if d in wanted or s["file"] in wanted]
+        if not decided:
+            self.warnings.append((str(self.raw_dir), "error", "no readable report in the folder"))
+        return decided
+
+    # ---- second pass: the kept documents, one at a time
+    def __iter__(self):
+        try:
+            for summary, doc_id in self._decide(self._first_pass()):
+                yield self._load(summary, doc_id)
+        finally:
+            if self._scratch is not None:
+                self._scratch.cleanup()
+
+    def _load(self, summary: dict, doc_id: str) -> DocumentResult:
+        name = summary["file"]
+        base_key = summary["base_key"]
+        processed = self.cache.get(base_key)
+        if processed is cache_mod.MISSING:  # deleted or damaged since the first pass
+            data = (self.raw_dir / name).read_bytes()
+            _, row = self._base_key(name, data)
+            processed = process_document(corpus.read_bytes(name, data), manifest_row=row, steps=self.steps)
+            self.cache.put(base_key, processed)
+        result = DocumentResult(processed)
+        for part in self.parts:
+            key = self._key(part, summary)
+            value = self.cache.get(key)
+            if value is cache_mod.MISSING:
+                value = _compute_part(part, processed.sentences, file=name, lexicon=self.lexicon)
+                self.cache.put(key, value)
+            setattr(result, part, value)
+        processed.document["duplicate_files"] = self._duplicates.get(name, "")
+        if doc_id != processed.document["doc_id"]:
+            _rename_result(result, processed.document["doc_id"], doc_id)
+        return result
+
+
+def _rename_result(result: DocumentResult, old: str, new: str) -> None:
+    _rename(result.processed, old, new)
+    for table in (result.tokens, result.quantities):
+        if table is not None:
+            table["doc_id"] = new
+            table["sentence_id"] = table["sentence_id"].str.replace(f"{old}:", f"{new}:", regex=False)
+
+
+def iter_corpus(raw_dir: str | Path, **options) -> CorpusStream:
+    """Stream the kept documents of ``raw_dir`` as :class:`DocumentResult` (options: see
+    :class:`CorpusStream`). Memory holds one document at a time plus a short summary per file.
+
+    >>> for doc in iter_corpus(config.RAW, parts=("tokens",), cache=False):  # doctest: +SKIP
+    ...     print(doc.processed.document["doc_id"], len(doc.tokens))
+    """
+    return CorpusStream(raw_dir, **options)
+
+
+class _TableWriter:
+    """Appends DataFrame chunks to ``folder/name.parquet`` (and ``name.csv``), renamed into place
+    only when every chunk is written, like ``store.write_table``."""
+
+    def __init__(self, folder: Path, name: str, *, csv: bool) -> None:
+        self.folder, self.name, self.csv = folder, name, csv
+        self.rows = 0
+        self._stack = contextlib.ExitStack()
+        self._parquet = self._stack.enter_context(store.atomic_path(folder / f"{name}.parquet"))
+        self._csv_file = None
+        if csv:
+            path = self._stack.enter_context(store.atomic_path(folder / f"{name}.csv"))
+            self._csv_file = self._stack.enter_context(open(path, "w", encoding="utf-8-sig", newline=""))
+        self._writer = None
+        self._schema = None
+
+    def write(self, frame: pd.DataFrame) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        if self._writer is None:
+            schema = pa.Schema.from_pandas(frame, preserve_index=False)
+            # A column that is empty in the first chunk has no type yet: it holds text.
+            schema = pa.schema([f.with_type(pa.large_string()) if pa.types.is_null(f.type) else f for f in schema],
+                               metadata=schema.metadata)
+            self._schema = schema
+            self._writer = pq.ParquetWriter(self._parquet, schema)
+        self._writer.write_table(pa.Table.from_pandas(frame, schema=self._schema, preserve_index=False))
+        if self._csv_file is not None:
+            frame.to_csv(self._csv_file, index=False, header=self.rows == 0)
+        self.rows += len(frame)
+
+    def close(self, empty: pd.DataFrame, *, ok: bool) -> Path:
+        """Finish the files (``empty`` gives the columns when no chunk came); with ``ok=False``
+        the temporary files are dropped and the targets keep what they had."""
+        if ok and self._writer is None:
+            self.write(empty)
+        if self._writer is not None:
+            self._writer.close()
+        if ok:
+            self._stack.close()
+        else:
+            self._stack.__exit__(RuntimeError, RuntimeError("abandoned"), None)
+        return self.folder / f"{self.name}.parquet"
+
+
+def _document_frame(results: list[DocumentResult]) -> pd.DataFrame:
+    docs = pd.DataFrame([r.processed.document for r in results], columns=DOCUMENT_COLUMNS)
+    for col in ("n_chars", "n_sections", "n_sentences"):
+        docs[col] = docs[col].astype("int64")
+    return docs
+
+
+def _chunk_tables(results: list[DocumentResult], parts: tuple[str, ...]) -> dict[str, pd.DataFrame]:
+    tables = {
+        "documents": _document_frame(results),
+        "sections": _concat([r.processed.sections for r in results], SECTION_COLUMNS),
+        "sentences": _concat([r.processed.sentences for r in results], SENTENCE_COLUMNS),
+        "cleaning_log": _concat([r.processed.cleaning_log for r in results], schema.CLEANING_LOG),
+    }
+    for part in parts:
+        frames = [getattr(r, part) for r in results]
+        tables[part] = _concat(frames, list(frames[0].columns) if frames else [])
+    return tables
+
+
+def process_corpus(raw_dir: str | Path, *, out: str | Path, manifest=None, steps: list[str] | None = None,
+                   documents: list[str] | None = None, tokens: bool = True, quantities: bool = True,
+                   workers: int | None = None, cache=True, progress: bool | None = None,
+                   lexicon: str | Path | None = None, chunk_size: int = 200, csv: bool = True) -> dict:
+    """Process a folder of any size into ``out``, streaming: documents, sections, sentences,
+    cleaning_log, warnings and, when asked, tokens and quantities (parquet, and CSV except for
+    tokens), written ``chunk_size`` documents at a time; only one chunk is ever in memory.
+
+    ``workers``/``cache``/``progress`` as :func:`build_corpus` (the cache is on by default, in
+    ``config.CACHE``). Returns counts: n_docs, rows per table, cache hits and misses.
+
+    >>> process_corpus(config.RAW, out="/tmp/fazhi_tables", workers=2)  # doctest: +SKIP
+    {'n_docs': 5, 'rows': {'documents': 5, ...}, 'cache_hits': 0, 'cache_misses': 5}
+    """
+    parts = tuple(p for p, wanted in (("tokens", tokens), ("quantities", quantities)) if wanted)
+    stream = CorpusStream(raw_dir, manifest=manifest, steps=steps, documents=documents, parts=parts,
+                          workers=workers, cache=cache, progress=progress, lexicon=lexicon)
+    folder = Path(out)
+    names = [n for n in TABLES if n != "warnings"] + list(parts)
+    writers = {name: _TableWriter(folder, name, csv=csv and name != "tokens") for name in names}
+    ok = False
+    n_docs = 0
+    try:
+        for chunk in parallel.chunked(stream, chunk_size):
+            n_docs += len(chunk)
+            for name, table in _chunk_tables(chunk, parts).items():
+                if len(table):
+                    writers[name].write(table)
+        ok = True
+    finally:
+        empty = _chunk_tables([], ())
+        for name, writer in writers.items():
+            if ok and not writer.rows and name in parts:  # no document: the part's columns, no rows
+                empty[name] = _compute_part(name, pd.DataFrame(columns=SENTENCE_COLUMNS), file="", lexicon=lexicon)
+            writer.close(empty.get(name, pd.DataFrame()), ok=ok)
+    warnings = pd.DataFrame(stream.warnings, columns=schema.WARNINGS).drop_duplicates(ignore_index=True)
+    store.write_table(warnings, folder, "warnings", csv=csv)
+    rows = {name: writer.rows for name, writer in writers.items()}
+    rows["warnings"] = len(warnings)
+    return {"n_docs": n_docs, "rows": rows, "cache_hits": stream.hits, "cache_misses": stream.misses,
+            "warnings": warnings}
+
+
+def _per_document(sentences: pd.DataFrame, part: str, *, files: dict[str, str], lexicon, workers, cache,
+                  progress) -> pd.DataFrame:
+    """``part`` of every document of a sentence table, through the cache and the parallel map."""
+    store_ = cache_mod.open_cache(cache, default_folder=config.CACHE)
+    lexicon = str(lexicon) if lexicon else None
+    lexicon_hash = _lexicon_hash(lexicon)
+    groups = [g for _, g in sentences.groupby("doc_id", sort=False)]
+    out: list = [None] * len(groups)
+    keys = []
+
+    def tasks():
+        for i, group in enumerate(groups):
+            file = files.get(group["doc_id"].iloc[0], "")
+            key = _part_key(part, sentences_digest(group), file=file, lexicon_hash=lexicon_hash)
+            keys.append(key)
+            value = store_.get(key) if store_ is not None else cache_mod.MISSING
+            if value is not cache_mod.MISSING:
+                out[i] = value
+                continue
+            yield _Task(i, file, "", sentences=group, parts=(part,), lexicon=lexicon, lexicon_hash=lexicon_hash)
+
+    for index, _, blobs in parallel.map_documents(_compute, tasks(), workers=workers, progress=progress,
+                                                 total=len(groups), desc=part):
+        (key, blob), = blobs.items()
+        if store_ is not None:
+            store_.put_encoded(key, blob)
+        out[index] = cache_mod.decode(blob)
+    if not groups:
+        return _compute_part(part, sentences.iloc[:0], file="", lexicon=lexicon)
+    return _concat(out, list(out[0].columns))
+
+
+def corpus_tokens(sentences: pd.DataFrame, *, lexicon: str | Path | None = None, workers: int | None = None,
+                  cache=False, progress: bool | None = None) -> pd.DataFrame:
+    """Tokens of every sentence (``segment.segment_sentences`` columns), one document per task,
+    through the cache and the parallel map: notebook 02's entry.
+
+    >>> tokens = corpus_tokens(sentences, cache=paths.cache, workers=2)  # doctest: +SKIP
+    """
+    schema.check_columns(sentences, ["doc_id", "sentence_id", "text", "start"], table="sentences")
+    return _per_document(sentences, "tokens", files={}, lexicon=lexicon, workers=workers, cache=cache,
+                         progress=progress)
+
+
+def corpus_quantities(sentences: pd.DataFrame, *, documents: pd.DataFrame | None = None,
+                      workers: int | None = None, cache=False, progress: bool | None = None) -> pd.DataFrame:
+    """Quantity mentions of every sentence with indicators assigned (``quantities.extract_quantities``
+    then ``indicators.assign_indicators``), one document per task, through the cache and the
+    parallel map: notebook 03's entry. ``documents`` supplies the ``file`` column.
+
+    >>> mentions = corpus_quantities(sentences, documents=documents, cache=paths.cache)  # doctest: +SKIP
+    """
+    schema.check_columns(sentences, ["doc_id", "sentence_id", "text", "start"], table="sentences")
+    files = dict(zip(documents["doc_id"], documents["file"])) if documents is not None else {}
+    return _per_document(sentences, "quantities", files=files, lexicon=None, workers=workers, cache=cache,
+                         progress=progress)
+
+
+def clean_command(input_dir: str | Path, *, out: str | Path, manifest: str | Path | None = None,
+                  workers: int | None = None, cache=True) -> int:
+    """``python -m helpers clean INPUT_DIR --out DIR``: write the tables of any folder to DIR,
+    streaming (any corpus size), with ``workers`` processes and the cache in ``config.CACHE``.
 
     Returns 0 when at least one report was processed, 1 otherwise.
     """
@@ -191,13 +599,14 @@ def clean_command(input_dir: str | Path, *, out: str | Path, manifest: str | Pat
     if not input_dir.is_dir():
         print(f"error: {input_dir} is not a folder", file=sys.stderr)
         return 1
-    result = build_corpus(input_dir, manifest=manifest)
-    written = write_corpus(result, out)
-    print(f"{len(result.documents)} report(s), {len(result.sections)} sections, "
-          f"{len(result.sentences)} sentences -> {Path(out)} ({len(written)} tables)")
-    for row in result.warnings.itertuples():
+    result = process_corpus(input_dir, out=out, manifest=manifest, tokens=False, quantities=False,
+                            workers=workers, cache=cache)
+    rows = result["rows"]
+    print(f"{result['n_docs']} report(s), {rows['sections']} sections, {rows['sentences']} sentences "
+          f"-> {Path(out)} ({len(rows)} tables; {result['cache_hits']} report(s) from the cache)")
+    for row in result["warnings"].itertuples():
         print(f"{row.severity}: {row.file}: {row.reason}", file=sys.stderr)
-    return 0 if len(result.documents) else 1
+    return 0 if result["n_docs"] else 1
 
 
 # --------------------------------------------------------------------------- indicators command
@@ -207,27 +616,24 @@ INDICATOR_CSV_COLUMNS = [
 ]
 
 
-def indicators_command(input_dir: str | Path, *, out: str | Path) -> int:
+def indicators_command(input_dir: str | Path, *, out: str | Path, workers: int | None = None, cache=True) -> int:
     """``python -m helpers indicators INPUT_DIR --out FILE.csv``: one row per quantity mention of
     every report in the folder (no manifest needed; one is used when present).
 
     ``quote`` is an exact substring of ``sentence``; ``start``/``end`` index the cleaned text.
     Returns 0 when at least one report was read, 1 otherwise.
     """
-    from helpers import indicators, quantities
-
     input_dir = Path(input_dir)
     if not input_dir.is_dir():
         print(f"error: {input_dir} is not a folder", file=sys.stderr)
         return 1
-    result = build_corpus(input_dir, manifest=None)
+    result = build_corpus(input_dir, manifest=None, quantities=True, workers=workers, cache=cache)
     for row in result.warnings.itertuples():
         print(f"{row.severity}: {row.file}: {row.reason}", file=sys.stderr)
     if not len(result.documents):
         print(f"error: no readable report in {input_dir}", file=sys.stderr)
         return 1
-    found = quantities.extract_quantities(result.sentences, documents=result.documents)
-    found = indicators.assign_indicators(found)
+    found = result.quantities
     table = found[INDICATOR_CSV_COLUMNS].sort_values(["file", "start"], kind="stable")
     target = Path(out)
     with store.atomic_path(target) as tmp:

@@ -39,10 +39,11 @@ PALETTE_EXTENDED = PALETTE + [
 SEQUENTIAL_CMAP = "cividis"  # perceptually uniform and readable with colour-vision deficiencies
 DIVERGING_CMAP = "PuOr_r"
 MISSING_COLOR = "#EEEEEE"
-# Section types keep one colour everywhere (schema.SECTION_TYPES order).
+# Section types keep one colour everywhere, taken from Paul Tol's "muted" set so they are not
+# mistaken for the regions (which take the Okabe-Ito colours first).
 SECTION_COLORS = {
-    "results": "#0072B2", "shortcomings": "#D55E00", "leadership": "#009E73",
-    "plans": "#E69F00", "other": "#BBBBBB",
+    "results": "#332288", "shortcomings": "#CC6677", "leadership": "#44AA99",
+    "plans": "#DDCC77", "other": "#BBBBBB",
 }
 SC_FAMILY = "Noto Sans CJK SC"
 # Face 2 of the collection is Simplified Chinese (0 is Japanese, which PIL would pick by default);
@@ -265,13 +266,6 @@ def facet_grid(n: int, *, ncols: int = 3, panel_size: tuple[float, float] = (3.6
     for ax in flat[n:]:
         ax.set_visible(False)
     return fig, flat[:n]
-
-
-def _legend_below(ax: plt.Axes, *, ncol: int | None = None, title: str | None = None) -> None:
-    handles, labels = ax.get_legend_handles_labels()
-    if handles:
-        ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.12), title=title,
-                  ncol=ncol or min(len(labels), 4))
 
 
 # --------------------------------------------------------------------------- plots

@@ -59,6 +59,13 @@ class Rules:
     change_down: tuple
     one_not_after: str
     linking_words: tuple
+    subset_words: tuple
+    no_object_after: tuple
+    object_after_skip: tuple
+    event_verbs: tuple
+    predicate_units: frozenset
+    noun_suffixes: frozenset
+    nouns: frozenset
     max_object_chars: int
     not_quantities: tuple  # (name, compiled pattern)
     mention: re.Pattern = field(repr=False)
@@ -127,6 +134,13 @@ def load_rules(path: str | Path | None = None) -> Rules:
         change_down=tuple(data.get("change_down", [])),
         one_not_after=str(data.get("one_not_after", "")),
         linking_words=_longest_first(data.get("linking_words")),
+        subset_words=_longest_first(data.get("subset_words")),
+        no_object_after=_longest_first(data.get("no_object_after")),
+        object_after_skip=_longest_first(data.get("object_after_skip")),
+        event_verbs=_longest_first(data.get("event_verbs")),
+        predicate_units=frozenset(str(w) for w in data.get("predicate_units") or []),
+        noun_suffixes=frozenset(str(w) for w in data.get("noun_suffixes") or []),
+        nouns=frozenset(str(w) for w in data.get("nouns") or []),
         max_object_chars=int(data.get("max_object_chars", 18)),
         not_quantities=tuple(not_quantities),
         mention=mention,
@@ -218,51 +232,68 @@ def _pos_tokenizer():
     return pseg.POSTokenizer(tokenizer)
 
 
-# Suffixes jieba tags as verbs that end a noun: 调解率, 发案量, 参训人数.
-_NOUN_SUFFIXES = {"率", "量", "数", "额", "人数", "总数", "总量"}
-
-
-def _tokens(text: str) -> list[tuple[str, str]]:
-    """Part-of-speech tokens, with quoted or titled spans kept whole as nouns ("Q")."""
+def _tokens(text: str, rules: Rules) -> list[tuple[str, str]]:
+    """Part-of-speech tokens, with quoted or titled spans kept whole as nouns ("Q"), the genre's
+    nouns (``rules.nouns``) tagged as nouns, noun endings (调解率) joined to their noun, and a
+    short note in brackets joined to the noun before it (村（社区）)."""
     pos_cut = _pos_tokenizer().cut
     out: list[tuple[str, str]] = []
     pos = 0
     pieces = []
-    for m in re.finditer(r"“[^“”]*”|《[^《》]*》|「[^「」]*」|\"[^\"]*\"", text):
+    for m in re.finditer(r"“[^“”]*”|《[^《》]*》|「[^「」]*」|\"[^\"]*\"|[（(][^（）()\d，,。；;]{1,6}[）)]", text):
         pieces.append((text[pos:m.start()], False))
         pieces.append((m.group(), True))
         pos = m.end()
     pieces.append((text[pos:], False))
     for piece, whole in pieces:
         if whole:
-            out.append((piece, "Q"))
+            if piece[0] in "（(":
+                if out and out[-1][1] in _NOUNISH:
+                    out[-1] = (out[-1][0] + piece, out[-1][1])
+                else:
+                    out.append((piece, "x"))
+            else:
+                out.append((piece, "Q"))
             continue
         for w in pos_cut(piece):
-            if w.word in _NOUN_SUFFIXES and out and out[-1][1] not in {"x", "m", "q"}:
+            if w.word in rules.noun_suffixes and out and out[-1][1] not in {"x", "m", "q"}:
                 out[-1] = (out[-1][0] + w.word, "n")
             else:
-                out.append((w.word, w.flag))
+                out.append((w.word, "n" if w.word in rules.nouns else w.flag))
     return out
 
 
-def _strip_tail(text: str, rules: Rules) -> str:
+def _strip_linking(toks: list, rules: Rules, *, leading: bool = False) -> list:
+    """Tokens without linking words at their end (or start): 纠错率/为, 共计/50余件, 共/备案.
+
+    A one-character linking word is dropped only as a whole token, so the 为 of 行为 stays; a
+    longer one (压缩至, 共计) is cut from the text wherever jieba put its boundaries."""
+    toks = list(toks)
+    words = (*rules.linking_words, *rules.approx_before, *rules.change_immediate, *rules.change_clause)
+    single = set(words)
+    longer = [w for w in words if len(w) >= 2]
     changed = True
-    while changed and text:
+    while changed and toks:
         changed = False
-        for word in (*rules.linking_words, *rules.approx_before, *rules.change_immediate, *rules.change_clause):
-            if word and text.endswith(word):
-                text = text[: -len(word)]
+        text = "".join(w for w, _ in toks)
+        for w in longer:
+            if len(text) >= len(w) and (text.startswith(w) if leading else text.endswith(w)):
+                toks = _tokens(text[len(w):] if leading else text[:-len(w)], rules)
                 changed = True
                 break
-    return text
+        if not changed and toks and (toks[0][0] if leading else toks[-1][0]) in single:
+            toks = toks[1:] if leading else toks[:-1]
+            changed = True
+    return toks
 
 
-def _object_before(segment: str, rules: Rules) -> tuple[str, int]:
-    """Noun phrase that ends ``segment`` (after dropping linking words); returns (phrase, offset)."""
-    core = _strip_tail(segment.rstrip(), rules)
-    if not core:
-        return "", len(segment)
-    toks = _tokens(core)
+def _object_before(segment: str, rules: Rules) -> tuple[str, int, bool]:
+    """Noun phrase that ends ``segment`` (after dropping linking words); returns (phrase, offset,
+    phrase_is_a_noun). Without a noun, the action that ends the segment (免予处罚9宗, 备案1件)."""
+    toks = _strip_linking(_tokens(segment.rstrip(), rules), rules)
+    core = "".join(w for w, _ in toks)
+    if not toks:
+        return "", len(segment), False
     taken: list[tuple[str, str]] = []
     i = len(toks) - 1
     while i >= 0:
@@ -281,6 +312,7 @@ def _object_before(segment: str, rules: Rules) -> tuple[str, int]:
         else:
             break
         i -= 1
+    is_noun = any(flag in _NOUNISH for _, flag in taken)
     if not taken:
         # no noun: the counted thing is the action itself (免予处罚9宗, 备案1件); at most two verbs
         verbs = []
@@ -288,42 +320,78 @@ def _object_before(segment: str, rules: Rules) -> tuple[str, int]:
             adverb = verbs and flag in {"d", "ad", "a", "b"}  # 从轻/处罚, 不予/处罚
             if (flag not in _VERBISH and not adverb) or len(verbs) == 2:
                 break
-            verbs.append(word)
-        taken = [(w, "v") for w in verbs]
+            verbs.append((word, flag))
+        taken = _strip_linking(verbs[::-1], rules, leading=True)[::-1]
     if not taken:
-        return "", len(segment)
+        return "", len(segment), False
     phrase = "".join(w for w, _ in reversed(taken))
     if len(phrase) > rules.max_object_chars:
         phrase = phrase[-rules.max_object_chars:]
     offset = core.rfind(phrase)
-    return phrase, offset
+    return phrase, offset, is_noun
 
 
-def _object_after(segment: str, rules: Rules) -> tuple[str, bool]:
-    """Noun phrase that starts ``segment``; (phrase, phrase_is_a_noun)."""
-    if not segment or segment[0] in _CLAUSE_BREAK or segment[0] in "、和及与":
-        return "", False
-    toks = _tokens(segment[: rules.max_object_chars + 6])
+def _object_after(segment: str, rules: Rules, *, unit: str = "") -> tuple[str, bool, int]:
+    """Noun phrase that starts ``segment``: (phrase, phrase_is_a_noun, characters of the segment
+    it takes, skipped words included). 6次组织行政执法人员公共法律知识考试 gives the examination,
+    2个全市首批政务服务便民点 the service points, 450人次参训 the verb 参训."""
+    if not segment or segment[0] in _CLAUSE_BREAK and segment[0] not in "（(" or segment[0] in "、和及与":
+        return "", False, 0
+    if any(segment.startswith(w) for w in rules.no_object_after):
+        return "", False, 0
+    toks = _tokens(segment[: rules.max_object_chars + 8], rules)
+    skipped = 0
+    while toks and (toks[0][0] in rules.object_after_skip
+                    or toks[0][0] in rules.event_verbs and len(toks) > 1 and toks[1][1] in _NOUNISH | _VERBISH):
+        skipped += len(toks[0][0])
+        toks = toks[1:]
     taken: list[tuple[str, str]] = []
     for j, (word, flag) in enumerate(toks):
         next_flag = toks[j + 1][1] if j + 1 < len(toks) else ""
+        after_next = toks[j + 2][1] if j + 2 < len(toks) else ""
         if flag in _NOUNISH or (flag in _MODIFIER and next_flag in _NOUNISH):
             taken.append((word, flag))
         elif (flag in _VERBISH and taken and taken[-1][1] != "Q" and next_flag in _NOUNISH
-              and j + 1 < len(toks) and len(toks[j + 1][0]) == 1):
+              and len(toks[j + 1][0]) == 1 and (j + 2 >= len(toks) or toks[j + 2][0][0] in _CLAUSE_BREAK + "、")):
+            taken.append((word, flag))  # a verb inside a noun compound: 行政/执法/证
+        elif (flag in _VERBISH and all(f in _VERBISH for _, f in taken) and j < 2
+              and unit not in rules.predicate_units and (next_flag in _NOUNISH or next_flag in _VERBISH and j == 0 and after_next in _NOUNISH
+                   or next_flag in _MODIFIER and after_next in _NOUNISH)):
+            # a verb that qualifies the noun after it: 预算单位, 抽查事项, 普法短视频, 涉法涉诉事务
             taken.append((word, flag))
+        elif (word in "和及与、" and taken and taken[-1][1] in _NOUNISH and next_flag in _NOUNISH):
+            taken.append((word, flag))  # 事务处理和咨询活动
         else:
             if not taken and flag in _VERBISH:
                 # 一宗涉及未成年人的纠纷: the head noun follows the last 的; 450人次参训: the verb
                 head = segment.rfind("的")
                 if head > 0:
-                    phrase, is_noun = _object_after(segment[head + 1:], rules)
+                    phrase, is_noun, used = _object_after(segment[head + 1:], rules)
                     if is_noun:
-                        return phrase, True
-                return word, False
+                        return phrase, True, head + 1 + used
+                verbs = [word]  # 100%免提交标注, 2件待判决: the run of verbs
+                for later, later_flag in toks[j + 1:j + 3]:
+                    if later_flag not in _VERBISH or len("".join(verbs) + later) > 6:
+                        break
+                    verbs.append(later)
+                return "".join(verbs), False, skipped + len("".join(verbs))
             break
-    phrase = "".join(w for w, _ in taken)
-    return phrase[: rules.max_object_chars], bool(phrase)
+    while taken and (taken[-1][1] not in _NOUNISH or taken[-1][0] in "和及与、"):
+        taken.pop()  # 预算单位 keeps its verb, 抽查 alone is no noun
+    phrase = "".join(w for w, _ in taken)[: rules.max_object_chars]
+    if not phrase:
+        return "", False, 0
+    # verbal nouns alone that end the clause (3件胜诉) say what happened to the counted things;
+    # followed by their own verb (610项服务实现“零跑动”) they name them
+    is_noun = (any(flag in _NOUNISH and flag != "vn" for _, flag in taken)
+               or bool(segment[skipped + len(phrase):].strip(_CLAUSE_BREAK + "、 ")))
+    return phrase, is_noun, skipped + len(phrase)
+
+
+def _in_brackets(text: str, pos: int) -> bool:
+    opened = max(text.rfind("（", 0, pos), text.rfind("(", 0, pos))
+    closed = max(text.rfind("）", 0, pos), text.rfind(")", 0, pos))
+    return opened > closed
 
 
 # ---- mentions -----------------------------------------------------------------------------------
@@ -349,17 +417,30 @@ class Mention:
     quote_end: int
 
 
+_NOTE = re.compile(r"[（(][^（）()\d，,。；;]{1,6}[）)]")
+
+
 def _clause_start(text: str, pos: int) -> int:
+    """Start of the clause holding ``pos``; a short note in brackets (村（社区）) does not break it."""
     i = pos - 1
     while i >= 0 and text[i] not in _CLAUSE_BREAK:
         i -= 1
+    if i >= 0 and text[i] in "）)":
+        opening = max(text.rfind("（", 0, i), text.rfind("(", 0, i))
+        if opening >= 0 and _NOTE.fullmatch(text, opening, i + 1):
+            return _clause_start(text, opening)
     return i + 1
 
 
 def _clause_end(text: str, pos: int) -> int:
+    """End of the clause holding ``pos``; a short note in brackets does not break it."""
     i = pos
     while i < len(text) and text[i] not in _CLAUSE_BREAK:
         i += 1
+    if i < len(text) and text[i] in "（(":
+        note = _NOTE.match(text, i)
+        if note:
+            return _clause_end(text, note.end())
     return i
 
 
@@ -470,10 +551,13 @@ def _kind(text: str, cand: dict, rules: Rules) -> tuple[str, str]:
 
 
 def find_quantities(text: str, *, rules: Rules | None = None) -> list[Mention]:
-    """Every quantity mention in one sentence (or any text), in order.
+    """Every quantity mention in one sentence (or any text), in order, each with the object it
+    counts (the order of preference is documented in quantity_rules.yaml, "counted object").
 
-    >>> [(m.value, m.unit, m.object) for m in find_quantities("公示行政处罚699宗、许可18032宗")]
-    [(699.0, '宗', '行政处罚'), (18032.0, '宗', '许可')]
+    >>> [(m.value, m.object) for m in find_quantities("公示行政处罚699宗、许可18032宗")]
+    [(699.0, '行政处罚'), (18032.0, '许可')]
+    >>> [(m.value, m.object) for m in find_quantities("组建6个街道行政执法队共计30人")]
+    [(6.0, '街道行政执法队'), (30.0, '街道行政执法队')]
     """
     rules = rules or load_rules()
     mask = _Mask(not_quantity_spans(text, rules=rules))
@@ -483,25 +567,65 @@ def find_quantities(text: str, *, rules: Rules | None = None) -> list[Mention]:
     for k, cand in enumerate(cands):
         start, end = cand["start"], cand["end"]
         next_start = cands[k + 1]["start"] if k + 1 < len(cands) else len(text)
-        seg_start = max(_clause_start(text, start), cursor)
+        clause_start = _clause_start(text, start)
+        seg_start = max(clause_start, cursor)
         segment = text[seg_start:start]
         after_end = min(_clause_end(text, end), next_start)
-        after_phrase, after_is_noun = _object_after(text[end:after_end], rules)
+        after_phrase, after_is_noun, after_used = _object_after(text[end:after_end], rules, unit=cand["unit"])
+        before_phrase, offset, before_is_noun = _object_before(segment, rules)
         kind, direction = _kind(text, cand, rules)
+        lead = segment.strip()
+        subset = next((w for w in rules.subset_words if lead.startswith(w)), "")
+        # nothing but subset or linking words before the number in its clause
+        opens_clause = not _strip_linking(_tokens(lead[len(subset):], rules), rules) if lead[len(subset):] else True
+        # what the sentence counted before in the same unit: 行政诉讼案件6件，其中1件…，3件胜诉
+        topic = next((m for m in reversed(mentions)
+                      if m.unit == cand["unit"] and m.kind == "count" and m.object), None)
+        previous = mentions[-1] if mentions else None
+        continues = previous is not None and previous.object and opens_clause and not subset and cursor > clause_start
+        opening = text[clause_start - 1] if clause_start else ""
         obj, q_start, q_end = "", start, end
-        if after_is_noun and kind not in {"percentage", "change"}:
-            obj, q_end = after_phrase, end + len(after_phrase)
+
+        def take_after():
+            nonlocal obj, q_end, cursor
+            obj, q_end = after_phrase, end + after_used
             cursor = q_end
-        else:
-            phrase, offset = _object_before(segment, rules)
-            if phrase:
-                obj, q_start = phrase, seg_start + offset
-            elif after_phrase and kind not in {"percentage", "change"}:
-                obj, q_end = after_phrase, end + len(after_phrase)
-                cursor = q_end
+
+        def inherit(source: Mention):
+            nonlocal obj, q_start, q_end
+            obj, q_start = source.object, min(source.quote_start, start)
+            if after_phrase and not after_is_noun:
+                q_end = end + after_used  # 3件胜诉: the quote keeps what happened to them
+
+        if kind in {"percentage", "change"}:
+            if before_phrase:
+                obj, q_start = before_phrase, seg_start + offset
             elif kind == "change" and mentions:
-                obj = mentions[-1].object  # 同比增长29.5%: the change of what the sentence just counted
-            cursor = max(cursor, end)
+                # 同比增长29.5%: the change of what the sentence just counted, not of an aside in brackets
+                outside = [m for m in mentions if not _in_brackets(text[:start], m.start)]
+                obj = (outside or mentions)[-1].object
+            elif opens_clause and after_phrase:
+                take_after()  # 100%免提交标注
+        elif subset and opens_clause and topic is not None:
+            inherit(topic)  # 其中1件已通过备案审查
+        elif after_is_noun:
+            take_after()
+        elif before_is_noun:
+            obj, q_start = before_phrase, seg_start + offset
+        elif continues:
+            inherit(previous)  # 街道行政执法队共计30人; 20—50天缩减至4—5天
+        elif opens_clause and not lead and opening in "（(" and clause_start > 1:
+            # 全年增量目标（2214户）: the number in brackets counts the noun before them
+            phrase, off, _ = _object_before(text[_clause_start(text, clause_start - 1):clause_start - 1], rules)
+            if phrase:
+                obj, q_start = phrase, _clause_start(text, clause_start - 1) + off
+        elif opens_clause and topic is not None:
+            inherit(topic)  # 128项高频事项可跨省通办，198项可省内通办
+        elif before_phrase:
+            obj, q_start = before_phrase, seg_start + offset
+        elif after_phrase:
+            take_after()
+        cursor = max(cursor, end, q_end)
         mentions.append(Mention(
             value=cand["value"], low=cand["low"], high=cand["high"], unit=cand["unit"],
             approx=cand["approx"], approx_marker=cand["approx_marker"], kind=kind, direction=direction,

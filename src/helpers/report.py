@@ -16,6 +16,7 @@ written.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import html
 import json
@@ -35,14 +36,11 @@ from helpers import config
 from helpers.store import write_text
 
 KERNEL = "python3"
-# Parameters the runner fills in itself from --raw/--out.
-PATH_PARAMETERS = {"raw": "raw_dir", "out": "out_dir"}
 KEY_PACKAGES = (
     "fazhi-helpers", "pandas", "numpy", "pyarrow", "matplotlib", "wordcloud", "noto-cjk-sans-otc", "jieba",
     "stopwordsiso", "opencc", "cn2an", "cpca", "charset-normalizer", "trafilatura", "python-docx", "pypdf",
     "papermill", "nbconvert", "nbclient", "ipykernel",
 )
-FIGURE_EXTENSIONS = ("png", "svg", "csv")
 
 
 class NotebookFailed(RuntimeError):
@@ -325,6 +323,68 @@ def active_content(page: str) -> list[str]:
     return finder.found
 
 
+# Chinese text in the pages is drawn with the figures' own face, embedded as a subset holding only
+# the characters of the page: it opens the same on a machine with no Chinese font installed.
+CJK_FAMILY = "fazhi-cjk"
+CJK_UNICODE_RANGE = ("U+2E80-2FDF, U+3000-303F, U+3100-312F, U+31A0-31EF, U+3200-33FF, U+3400-4DBF, "
+                     "U+4E00-9FFF, U+F900-FAFF, U+FE10-FE1F, U+FE30-FE4F, U+FF00-FFEF")
+_CJK_SPANS = [tuple(int(x, 16) for x in part.strip()[2:].split("-")) for part in CJK_UNICODE_RANGE.split(",")]
+
+
+def _is_cjk(char: str) -> bool:
+    code = ord(char)
+    return any(low <= code <= high for low, high in _CJK_SPANS)
+
+
+def embedded_font_css(page: str) -> str:
+    """A ``<style>`` with ``@font-face`` for the Chinese characters of ``page`` (a subset of the
+    bundled Simplified Chinese face, as a data URI) put first in the page's font stacks; "" when
+    the page has no Chinese. ``unicode-range`` keeps Latin text in the page's own fonts."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(page, "html.parser")
+    for node in soup(["style", "script"]):
+        node.decompose()
+    chars = "".join(sorted({c for c in soup.get_text() + (soup.title.string if soup.title and soup.title.string else "")
+                            if _is_cjk(c)}))
+    return _font_face_css(chars) if chars else ""
+
+
+@functools.lru_cache(maxsize=8)
+def _font_face_css(chars: str) -> str:
+    """The style element for exactly these characters (the full and the results-only page of a
+    notebook usually share it)."""
+    import base64
+    import io
+
+    from fontTools import subset
+
+    from helpers import plots
+
+    options = subset.Options()
+    options.hinting = False
+    options.desubroutinize = True
+    font = subset.load_font(str(plots.cjk_font_path()), options)
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(unicodes=[ord(c) for c in chars])
+    subsetter.subset(font)
+    buffer = io.BytesIO()
+    font.save(buffer)
+    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    stack = f"'{CJK_FAMILY}', system-ui, -apple-system, 'Segoe UI', helvetica, arial, sans-serif"
+    return (f"<style>@font-face{{font-family:'{CJK_FAMILY}';src:url(data:font/otf;base64,{data}) format('opentype');"
+            f"unicode-range:{CJK_UNICODE_RANGE};}}"
+            f":root{{--jp-ui-font-family:{stack};--jp-content-font-family:{stack};"
+            f"--jp-code-font-family:menlo,consolas,'DejaVu Sans Mono','{CJK_FAMILY}',monospace;}}"
+            f"body{{font-family:{stack};}}</style>")
+
+
+def with_embedded_font(page: str) -> str:
+    """``page`` with ``embedded_font_css`` added at the end of its head."""
+    css = embedded_font_css(page)
+    return page.replace("</head>", css + "</head>", 1) if css else page
+
+
 def write_html(page: str, target: Path) -> Path:
     """Write ``page`` atomically after checking it has no active content."""
     found = active_content(page)
@@ -351,7 +411,7 @@ def export_html(executed: Path, target: Path, *, code: bool = True, title: str |
     exporter.log.setLevel(logging.ERROR)  # "alternative text is missing" on every figure
     exporter.register_preprocessor(_sanitizer_class()(), enabled=True)
     page, _ = exporter.from_notebook_node(notebook, resources={"metadata": {"name": title or executed.stem}})
-    return write_html(page, target)
+    return write_html(with_embedded_font(page), target)
 
 
 # --------------------------------------------------------------------------- run record
@@ -451,7 +511,7 @@ def figures_in(folder: Path, *, since: float | None = None) -> list[dict]:
 # --------------------------------------------------------------------------- index page
 
 _INDEX_CSS = """
-body{font-family:"Noto Sans CJK SC","Source Han Sans SC","PingFang SC","Microsoft YaHei",sans-serif;
+body{font-family:system-ui,-apple-system,"Segoe UI",helvetica,arial,sans-serif;
   margin:0 auto;max-width:1200px;padding:16px 24px;color:#222;line-height:1.5}
 h1{font-size:1.6em;margin-bottom:0}h2{border-bottom:1px solid #ddd;padding-bottom:4px;margin-top:2em}
 table{border-collapse:collapse;font-size:.9em;margin:8px 0}th,td{border:1px solid #ddd;padding:4px 8px;
@@ -678,6 +738,6 @@ def run_collection(*, only: Iterable[str] | None = None, parameters: dict | None
     }
     write_text(json.dumps(record, ensure_ascii=False, indent=1), run_json)
     page = render_index(record, reports=reports, figures=figures_in(paths.figures, since=started_at))
-    write_html(page, reports / "index.html")
+    write_html(with_embedded_font(page), reports / "index.html")
     say(f"report: {reports / 'index.html'}")
     return 1 if error else 0

@@ -1,0 +1,307 @@
+"""The figure set a paper would use (notebook ``04_visualization``): each builder takes processed
+tables, draws with ``helpers.plots`` and returns a ``Figure`` holding the matplotlib figure, the table
+it draws (saved as CSV beside it) and a one-line reading computed from that table.
+
+Builders never read or write files; the notebook reads the tables and saves the figures.
+
+>>> sorted(FIGURE_SET)[:3]
+['corpus_overview', 'distinctive_terms', 'indicator_bars']
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from helpers import plots, schema
+
+# Figure key -> processed tables it needs (the notebook skips a figure whose tables are missing).
+FIGURE_SET = {
+    "corpus_overview": ("documents", "sections"),
+    "top_terms": ("term_frequencies", "documents"),
+    "word_clouds": ("term_frequencies", "documents"),
+    "distinctive_terms": ("keyness",),
+    "theme_heatmap": ("theme_profile", "documents"),
+    "theme_radar": ("theme_profile", "documents"),
+    "indicator_bars": ("indicators",),
+    "indicator_coverage": ("indicators", "documents"),
+    "year_comparison": ("indicators",),
+}
+# Which notebook writes each table, for the note printed when one is missing.
+TABLE_SOURCES = {
+    "documents": "01_cleaning", "sections": "01_cleaning", "term_frequencies": "02_term_frequency",
+    "keyness": "02_term_frequency", "theme_profile": "02_term_frequency", "indicators": "03_indicators",
+}
+
+
+@dataclass
+class Figure:
+    """One figure of the set: ``save_figure(figure, name, folder, data=data, caption=reading)``."""
+
+    name: str
+    figure: plt.Figure
+    data: pd.DataFrame
+    reading: str
+
+
+def missing_inputs(key: str, available: set[str] | dict) -> list[str]:
+    """The tables figure ``key`` needs that are not in ``available``.
+
+    >>> missing_inputs("top_terms", {"documents"})
+    ['term_frequencies']
+    """
+    return [name for name in FIGURE_SET[key] if name not in available]
+
+
+def document_labels(documents: pd.DataFrame) -> pd.Series:
+    """doc_id -> label for figures: the region, with the report year when the region has several
+    reports (the doc_id when the region is unknown).
+
+    >>> docs = pd.DataFrame({"doc_id": ["a", "b", "c"], "region": ["矿区", "矿区", "武江区"],
+    ...                      "report_year": [2022, 2023, 2024]})
+    >>> document_labels(docs).tolist()
+    ['矿区 2022', '矿区 2023', '武江区']
+    """
+    region = documents["region"].where(documents["region"].notna() & (documents["region"].astype(str) != ""),
+                                       documents["doc_id"]).astype(str)
+    year = documents.get("report_year", pd.Series("", index=documents.index)).fillna("").astype(str)
+    year = year.str.replace(r"\.0$", "", regex=True)
+    several = region.map(region.value_counts()) > 1
+    label = region.where(~several, region + " " + year)
+    # two reports of one region and year still need telling apart
+    label = label.where(~label.duplicated(keep=False), label + " " + documents["doc_id"].astype(str))
+    return pd.Series(label.to_numpy(), index=documents["doc_id"].to_numpy(), name="label")
+
+
+def _regions_of(labels: pd.Series, documents: pd.DataFrame) -> dict[str, str]:
+    """Label -> colour of its region (years of one region share the region's colour)."""
+    region = documents.set_index("doc_id")["region"].fillna("").astype(str)
+    colours = plots.region_colors(region.unique())
+    return {labels[d]: colours[region[d]] for d in labels.index if d in region.index}
+
+
+# --------------------------------------------------------------------------- corpus
+
+def corpus_overview_table(documents: pd.DataFrame, sections: pd.DataFrame) -> pd.DataFrame:
+    """One row per report: characters, sentences, and the characters of its top-level sections
+    by type (columns ``chars_<type>``) and their shares (``share_<type>``)."""
+    labels = document_labels(documents)
+    top_level = sections[sections["level"] == sections.loc[sections["level"] > 0, "level"].min()]
+    chars = (top_level.assign(chars=top_level["end"] - top_level["start"])
+             .pivot_table(index="doc_id", columns="section_type", values="chars", aggfunc="sum", fill_value=0))
+    types = [t for t in schema.SECTION_TYPES if t in chars.columns] + \
+        [t for t in chars.columns if t not in schema.SECTION_TYPES]
+    chars = chars.reindex(columns=types).reindex(documents["doc_id"]).fillna(0)
+    shares = chars.div(chars.sum(axis=1).replace(0, np.nan), axis=0).fillna(0)
+    table = documents.set_index("doc_id")[["region", "report_year", "n_chars", "n_sentences"]].copy()
+    table.insert(0, "label", labels)
+    table = table.join(chars.add_prefix("chars_")).join(shares.round(4).add_prefix("share_"))
+    return table.reset_index()
+
+
+def corpus_overview(documents: pd.DataFrame, sections: pd.DataFrame) -> Figure:
+    """Length of each report and the share of its text in each section type."""
+    table = corpus_overview_table(documents, sections).sort_values("n_chars", ascending=False)
+    colours = _regions_of(document_labels(documents), documents)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(13, max(3.0, 0.5 * len(table) + 1.8)),
+                                      gridspec_kw={"width_ratios": [1, 1.4]}, layout="constrained")
+    plots.bar_chart(table.set_index("label")["n_chars"], ax=left, color=colours, annotate=True,
+                    xlabel=plots.label("axis.n_chars"), title=plots.label("title.corpus_length"))
+    left.margins(x=0.18)
+    types = [c.removeprefix("chars_") for c in table.columns if c.startswith("chars_")]
+    composition = table.set_index("label")[[f"chars_{t}" for t in types]]
+    composition.columns = types
+    plots.composition_bars(composition, ax=right, xlabel=plots.label("axis.share_chars"),
+                           title=plots.label("title.section_composition"),
+                           component_labels={t: plots.label(f"section_type.{t}") for t in types})
+    longest, shortest = table.iloc[0], table.iloc[-1]
+    results = table["share_results"] if "share_results" in table else pd.Series([0.0])
+    reading = (f"Reports run from {shortest['n_chars']:,} characters ({shortest['label']}) to "
+               f"{longest['n_chars']:,} ({longest['label']}); measures and results take "
+               f"{results.min():.0%}–{results.max():.0%} of the text under top-level headings.")
+    return Figure("04_corpus_overview", fig, table, reading)
+
+
+# --------------------------------------------------------------------------- terms
+
+def group_term_rates(term_frequencies: pd.DataFrame, documents: pd.DataFrame, *, group: str = "region") -> pd.DataFrame:
+    """Counts of each term per group (summed over its reports) and the rate per 10,000
+    characters of the group's reports, so long and short reports compare fairly."""
+    tf = term_frequencies.drop(columns=[group], errors="ignore").merge(documents[["doc_id", group]], on="doc_id")
+    tf[group] = tf[group].fillna(tf["doc_id"]).astype(str)
+    chars = documents.assign(**{group: documents[group].fillna(documents["doc_id"]).astype(str)}) \
+        .groupby(group)["n_chars"].sum()
+    counts = tf.groupby([group, "term"], as_index=False)["count"].sum()
+    counts["rate_per_10k"] = counts["count"] / counts[group].map(chars) * 1e4
+    return counts.sort_values([group, "count", "term"], ascending=[True, False, True], ignore_index=True)
+
+
+def top_terms(term_frequencies: pd.DataFrame, documents: pd.DataFrame, *, top_n: int = 10,
+              group: str = "region") -> Figure:
+    """The ``top_n`` terms of each region, as occurrences per 10,000 characters."""
+    rates = group_term_rates(term_frequencies, documents, group=group)
+    top = rates.groupby(group, sort=True).head(top_n)
+    axes = plots.small_multiple_bars(top, facet=group, label_col="term", value="rate_per_10k", top_n=top_n,
+                                     xlabel=plots.label("axis.rate_per_10k"))
+    fig = axes[0].figure
+    fig.suptitle(plots.label("title.top_terms"))
+    shared = sorted(set.intersection(*(set(g["term"]) for _, g in top.groupby(group))))
+    overall = rates.groupby("term")["count"].sum().idxmax()
+    reading = (f"{len(shared)} term{'s are' if len(shared) != 1 else ' is'} in the top {top_n} of every {group}"
+               f"{' (' + '、'.join(shared[:6]) + ')' if shared else ''}; the most frequent term overall is {overall}.")
+    return Figure("04_top_terms", fig, top, reading)
+
+
+def word_clouds(term_frequencies: pd.DataFrame, documents: pd.DataFrame, *, max_words: int = 60,
+                group: str = "region") -> Figure:
+    """One word cloud per region, sized by the same counts as the bar charts."""
+    rates = group_term_rates(term_frequencies, documents, group=group)
+    axes = plots.word_cloud_grid(rates, group=group, term="term", value="count", max_words=max_words)
+    fig = axes[0].figure
+    fig.suptitle(plots.label("title.word_clouds"))
+    data = rates.groupby(group, sort=True).head(max_words)
+    reading = (f"Word size follows each {group}'s term counts (the {max_words} most frequent terms; "
+               "the same table as the bar charts, single characters included).")
+    return Figure("04_word_clouds", fig, data, reading)
+
+
+def distinctive_terms(keyness: pd.DataFrame, *, top_n: int = 10, min_count: int = 2) -> Figure:
+    """Terms each group uses more than the others: z-scores of the weighted log-odds ratio
+    (Monroe, Colaresi & Quinn 2008), from the keyness table of notebook 02."""
+    rows = keyness[(keyness["z"] > 0) & (keyness["count"] >= min_count)]
+    top = (rows.sort_values(["group", "z"], ascending=[True, False]).groupby("group", sort=True).head(top_n)
+           .reset_index(drop=True))
+    axes = plots.small_multiple_bars(top, facet="group", label_col="term", value="z", top_n=top_n,
+                                     xlabel=plots.label("axis.z_score"))
+    fig = axes[0].figure
+    fig.suptitle(plots.label("title.distinctive_terms"))
+    leaders = top.groupby("group", sort=True).head(1)
+    reading = "Most distinctive term of each group: " + "; ".join(
+        f"{r.group} — {r.term} (z = {r.z:.1f})" for r in leaders.itertuples()) + "."
+    return Figure("04_distinctive_terms", fig, top, reading)
+
+
+# --------------------------------------------------------------------------- themes
+
+def theme_matrix(theme_profile: pd.DataFrame, documents: pd.DataFrame, *, lang: str | None = None) -> pd.DataFrame:
+    """Report (label) × chapter table of the share (%) of theme-term tokens in each of the ten
+    chapters; chapters named in the figure language."""
+    lang = lang or plots.get_language()
+    labels = document_labels(documents)
+    profile = theme_profile[theme_profile["doc_id"].isin(labels.index)]
+    names = profile.drop_duplicates("chapter").set_index("chapter")
+    if lang == "en":
+        column = {c: plots.label(f"theme.{c}", lang="en", default=str(names.loc[c, "name_en"])) for c in names.index}
+    else:
+        column = {c: str(names.loc[c, "label"]) for c in names.index}
+    matrix = profile.pivot_table(index="doc_id", columns="chapter", values="token_share", aggfunc="sum")
+    matrix = matrix.reindex(labels.index).sort_index(axis=1) * 100
+    matrix.index = labels.reindex(matrix.index).to_numpy()
+    matrix.columns = [column[c] for c in matrix.columns]
+    return matrix
+
+
+def theme_heatmap(theme_profile: pd.DataFrame, documents: pd.DataFrame) -> Figure:
+    """Heatmap of the theme profile: share of each chapter among a report's theme terms."""
+    matrix = theme_matrix(theme_profile, documents)
+    fig, ax = plt.subplots(figsize=(0.9 * matrix.shape[1] + 4, 0.55 * len(matrix) + 2.2), layout="constrained")
+    plots.heatmap(matrix, ax=ax, fmt="{:.0f}", colorbar_label=plots.label("axis.theme_share") + " (%)",
+                  title=plots.label("title.theme_heatmap"))
+    top = matrix.idxmax(axis=1)
+    common = top.mode().iloc[0]
+    reading = (f"{common} leads the theme profile of {int((top == common).sum())} of {len(matrix)} reports; "
+               f"the widest spread between reports is in {(matrix.max() - matrix.min()).idxmax()}.")
+    return Figure("04_theme_heatmap", fig, matrix.round(2), reading)
+
+
+def theme_radar(theme_profile: pd.DataFrame, documents: pd.DataFrame) -> Figure:
+    """The same profile as a radar chart, one line per report in its region's colour."""
+    matrix = theme_matrix(theme_profile, documents)
+    colours = _regions_of(document_labels(documents), documents)
+    fig, ax = plt.subplots(figsize=(8, 6.5), subplot_kw={"projection": "polar"}, layout="constrained")
+    plots.radar(matrix, ax=ax, colors=colours, title=plots.label("title.theme_radar"))
+    spread = (matrix.max() - matrix.min()).sort_values(ascending=False)
+    reading = (f"Reports differ most on {spread.index[0]} ({matrix[spread.index[0]].min():.0f}–"
+               f"{matrix[spread.index[0]].max():.0f}% of theme terms) and least on {spread.index[-1]}.")
+    return Figure("04_theme_radar", fig, matrix.round(2), reading)
+
+
+# --------------------------------------------------------------------------- indicators
+
+def _indicator_names(values: pd.DataFrame, lang: str) -> pd.DataFrame:
+    if lang == "en" and "indicator_name_en" in values:
+        return values.assign(indicator_name=values["indicator_name_en"].fillna(values["indicator_name"]))
+    return values
+
+
+def indicator_bars(values: pd.DataFrame, *, max_indicators: int = 9, min_reports: int = 2) -> Figure:
+    """The stated values of the indicators most reports state, one panel per indicator (approximate
+    values hatched; a report that does not state it has no bar)."""
+    # chosen by id, so the Chinese and the English figure show the same indicators
+    reach = values.groupby("indicator_id")["doc_id"].nunique().reset_index(name="n")
+    reach = reach.sort_values(["n", "indicator_id"], ascending=[False, True]).set_index("indicator_id")["n"]
+    ids = reach[reach >= min_reports].head(max_indicators).index.tolist() or reach.head(max_indicators).index.tolist()
+    values = _indicator_names(values, plots.get_language())
+    names = values.drop_duplicates("indicator_id").set_index("indicator_id")["indicator_name"]
+    chosen = [names[i] for i in ids]
+    shown = values[values["indicator_id"].isin(ids)]
+    axes = plots.indicator_bars(shown, indicators=chosen)
+    fig = axes[0].figure
+    fig.suptitle(plots.label("title.indicator_bars"))
+    columns = ["region", "report_year", "indicator_name", "value", "unit", "approx", "approx_marker", "quote"]
+    data = shown[[c for c in columns if c in shown.columns]].reset_index(drop=True)
+    reading = (f"The {len(chosen)} indicators stated by the most reports ({reach.iloc[0]} of "
+               f"{values['doc_id'].nunique()} for {names[reach.index[0]]}); values differ by orders of magnitude "
+               "between regions, so each has its own scale.")
+    return Figure("04_indicator_bars", fig, data, reading)
+
+
+def indicator_coverage(values: pd.DataFrame, documents: pd.DataFrame, *, top_n: int = 40) -> Figure:
+    """Which report states which indicator (rows: indicators, most-stated first)."""
+    from helpers import indicators as ind
+
+    values = _indicator_names(values, plots.get_language())
+    coverage = ind.coverage_table(values, documents=documents)
+    height = 0.28 * min(top_n, int((coverage["n_reports"] > 0).sum())) + 2
+    fig, ax = plt.subplots(figsize=(1.1 * len(documents) + 4, height), layout="constrained")
+    plots.coverage_heatmap(coverage, ax=ax, top_n=top_n, title=plots.label("title.indicator_coverage"))
+    n = len(documents)
+    everywhere = int((coverage["n_reports"] == n).sum())
+    once = int((coverage["n_reports"] == 1).sum())
+    reading = (f"{int((coverage['n_reports'] > 0).sum())} indicators are stated at least once; {everywhere} by all "
+               f"{n} reports and {once} by a single report, so most comparisons cover only some regions.")
+    return Figure("04_indicator_coverage", fig, coverage, reading)
+
+
+def year_comparison(values: pd.DataFrame) -> Figure | None:
+    """For each region with reports from several years: the indicators stated in two or more of
+    them, one bar per year (log scale, values written on the bars). None when no region has
+    several years."""
+    from helpers import indicators as ind
+
+    values = _indicator_names(values, plots.get_language())
+    pairs = ind.year_over_year(values)
+    if pairs.empty:
+        return None
+    regions = sorted(pairs["region"].unique())
+    fig, axes = plots.facet_grid(len(regions), ncols=2, panel_size=(6.0, 0.5 * pairs["indicator_name"].nunique() + 2))
+    tables = []
+    for ax, region in zip(axes, regions):
+        keep = pairs.loc[pairs["region"] == region, "indicator_id"].unique()
+        rows = values[(values["region"] == region) & values["indicator_id"].isin(keep)]
+        table = rows.pivot_table(index="indicator_name", columns="report_year", values="value", aggfunc="first")
+        table.columns = [str(c).removesuffix(".0") for c in table.columns]
+        years = list(table.columns)
+        shades = dict(zip(years, plots.PALETTE[:len(years)]))
+        plots.grouped_bars(table, ax=ax, colors=shades, log=True, annotate=True,
+                           legend_title=plots.label("axis.year"), title=region)
+        tables.append(table.assign(region=region).reset_index())
+    fig.suptitle(plots.label("title.year_comparison"))
+    data = pd.concat(tables, ignore_index=True)
+    up = int((pairs["change"] > 0).sum())
+    reading = (f"{len(pairs)} indicator values can be followed from one report year to the next in "
+               f"{len(regions)} region(s); {up} rose and {int((pairs['change'] < 0).sum())} fell.")
+    return Figure("04_year_comparison", fig, data, reading)

@@ -1,0 +1,139 @@
+"""The whole collection, run once on a copy of the sample reports (python -m helpers run --raw --out):
+every expected table and figure exists and holds data, the report bundle is complete and inert, and
+data/raw is untouched. Notebook 04 also runs alone on a partial pipeline."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import nbformat
+import pandas as pd
+import pytest
+from bs4 import BeautifulSoup
+from PIL import Image
+
+from collection_run import run_once
+from helpers import config, report
+
+pytestmark = pytest.mark.slow
+
+# What each notebook writes (tables in data/processed, figures in figures/).
+EXPECTED_TABLES = {
+    "01_cleaning": ["documents", "sections", "sentences", "cleaning_log", "warnings"],
+    "02_term_frequency": ["tokens", "term_frequencies", "keyness", "collocations", "theme_profile"],
+    "03_indicators": ["quantities", "indicators", "indicators_wide"],
+}
+MAY_BE_EMPTY = {"warnings"}  # the five sample reports read without a warning
+EXPECTED_FIGURES = {
+    "01_cleaning": ["section_lengths"],
+    "02_term_frequency": ["terms_top_by_region", "terms_wordcloud_by_region", "terms_distinctive_by_region",
+                          "theme_profile_heatmap"],
+    "03_indicators": ["indicator_coverage", "indicator_bars"],
+    # the sample has one report per region, so no year comparison
+    "04_visualization": ["04_corpus_overview", "04_top_terms", "04_word_clouds", "04_distinctive_terms",
+                         "04_theme_heatmap", "04_theme_radar", "04_indicator_bars", "04_indicator_coverage"],
+}
+
+
+@pytest.fixture(scope="session")
+def full_run(tmp_path_factory):
+    return run_once(tmp_path_factory.getbasetemp() / "collection")
+
+
+def test_collection_runs_to_the_end(full_run):
+    assert full_run.returncode == 0, full_run.output
+    for name in config.NOTEBOOK_ORDER:
+        assert f"{name} …" in full_run.output
+    print(f"full run: {full_run.seconds:.1f} s")
+
+
+def test_raw_data_is_byte_identical(full_run):
+    assert full_run.raw_after == full_run.raw_before  # data/raw itself
+    assert full_run.copy_after == full_run.copy_before  # and the copy the run read
+
+
+def test_run_writes_nothing_outside_out(full_run):
+    assert full_run.stray == []
+
+
+@pytest.mark.parametrize("notebook, table", [(nb, t) for nb, tables in EXPECTED_TABLES.items() for t in tables])
+def test_every_expected_table_exists_and_holds_rows(full_run, notebook, table):
+    folder = full_run.out / "data" / "processed"
+    frame = pd.read_parquet(folder / f"{table}.parquet")
+    if table not in MAY_BE_EMPTY:
+        assert len(frame) > 0, f"{notebook} wrote an empty {table}"
+
+
+@pytest.mark.parametrize("notebook, figure", [(nb, f) for nb, figs in EXPECTED_FIGURES.items() for f in figs])
+def test_every_expected_figure_exists_as_png_and_svg(full_run, notebook, figure):
+    folder = full_run.out / "figures"
+    with Image.open(folder / f"{figure}.png") as png:
+        png.load()
+        assert round(png.info["dpi"][0]) == 200
+        assert min(png.size) > 300
+        # not a blank canvas
+        assert len(png.convert("L").getcolors(maxcolors=1 << 20) or []) > 20
+    svg = (folder / f"{figure}.svg").read_text(encoding="utf-8")
+    assert svg.lstrip().startswith("<?xml") and "<path" in svg
+
+
+def test_visualization_figures_carry_their_data_and_reading(full_run):
+    folder = full_run.out / "figures"
+    for figure in EXPECTED_FIGURES["04_visualization"]:
+        data = pd.read_csv(folder / f"{figure}.csv", encoding="utf-8-sig")
+        assert len(data) > 0, figure
+        with Image.open(folder / f"{figure}.png") as png:
+            assert len(png.text.get("Description", "")) > 20, figure  # the one-line reading
+
+
+def test_overview_data_matches_the_documents_table(full_run):
+    processed = full_run.out / "data" / "processed"
+    documents = pd.read_parquet(processed / "documents.parquet")
+    overview = pd.read_csv(full_run.out / "figures" / "04_corpus_overview.csv", encoding="utf-8-sig")
+    assert dict(zip(overview["doc_id"], overview["n_chars"])) == dict(zip(documents["doc_id"], documents["n_chars"]))
+    shares = overview[[c for c in overview.columns if c.startswith("share_")]].sum(axis=1)
+    assert shares.round(3).eq(1.0).all()
+
+
+def test_report_bundle_is_complete(full_run):
+    reports = full_run.out / "reports"
+    record = json.loads((reports / "run.json").read_text(encoding="utf-8"))
+    assert [(n["name"], n["status"]) for n in record["notebooks"]] == [(n, "ok") for n in config.NOTEBOOK_ORDER]
+    for name in config.NOTEBOOK_ORDER:
+        for suffix in (".html", ".results.html"):
+            page = reports / "html" / f"{name}{suffix}"
+            assert page.stat().st_size > 10_000, page
+        assert (reports / "executed" / f"{name}.ipynb").exists()
+    index = BeautifulSoup((reports / "index.html").read_text(encoding="utf-8"), "html.parser")
+    gallery = {fig["id"] for fig in index.find_all("figure")}
+    on_disk = {p.stem for p in (full_run.out / "figures").glob("*.png")}
+    assert gallery == on_disk
+    assert {f for figs in EXPECTED_FIGURES.values() for f in figs} <= gallery
+    inputs = {f["file"]: f["sha256"] for f in record["inputs"]["files"]}
+    assert inputs == full_run.copy_before
+
+
+def test_no_html_file_has_any_script(full_run):
+    for page in (full_run.out / "reports").rglob("*.html"):
+        assert report.active_content(page.read_text(encoding="utf-8")) == [], page.name
+
+
+def test_visualization_alone_on_a_partial_pipeline(full_run, tmp_path):
+    """Only the tables of 01: the figures that need them are drawn (in English), the others are
+    skipped with a note instead of failing."""
+    processed = tmp_path / "out" / "data" / "processed"
+    processed.mkdir(parents=True)
+    for table in ("documents", "sections"):
+        shutil.copy2(full_run.out / "data" / "processed" / f"{table}.parquet", processed)
+    lines: list[str] = []
+    status = report.run_collection(only=["04"], raw=full_run.raw, out=tmp_path / "out", log=lines.append,
+                                   parameters={"lang": "en", "figures": ["corpus_overview", "top_terms"]})
+    assert status == 0, "\n".join(lines)
+    assert sorted(p.name for p in (tmp_path / "out" / "figures").iterdir()) == [
+        "04_corpus_overview_en.csv", "04_corpus_overview_en.png", "04_corpus_overview_en.svg"]
+    executed = nbformat.read(tmp_path / "out" / "reports" / "executed" / "04_visualization.ipynb", as_version=4)
+    printed = "".join(o.get("text", "") for c in executed.cells if c.cell_type == "code" for o in c.outputs)
+    assert "term_frequencies.parquet is missing" in printed
+    assert "skipped top_terms: needs term_frequencies (run 02_term_frequency first)" in printed
+    assert "skipped theme_radar" not in printed  # not asked for: no note either
