@@ -137,3 +137,28 @@ def test_visualization_alone_on_a_partial_pipeline(full_run, tmp_path):
     assert "term_frequencies.parquet is missing" in printed
     assert "skipped top_terms: needs term_frequencies (run 02_term_frequency first)" in printed
     assert "skipped theme_radar" not in printed  # not asked for: no note either
+
+
+def test_markup_in_a_report_stays_inert_through_the_cleaning_notebook(tmp_path):
+    """A report whose title, heading and body carry a script and an event handler goes through
+    01_cleaning and the report build: the markup shows as text, never as live HTML."""
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    source = (config.RAW / "001_e39e1493065be82e.txt").read_text(encoding="utf-8")
+    hostile = ("<script>alert('xss')</script>某区2022年法治政府建设年度报告\n"
+               + source.replace("一、2022年法治政府建设开展情况",
+                                "一、2022年法治政府建设<img src=x onerror=alert(1)>开展情况", 1)
+                       .replace("坚持法治引领。", "坚持法治引领<script>document.title='x'</script>。", 1))
+    (raw / "hostile.txt").write_text(hostile, encoding="utf-8")
+    lines: list[str] = []
+    status = report.run_collection(only=["01"], raw=raw, out=tmp_path / "out", log=lines.append)
+    assert status == 0, "\n".join(lines)
+    pages = sorted((tmp_path / "out" / "reports").rglob("*.html"))
+    assert len(pages) == 3
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        soup = BeautifulSoup(text, "lxml")
+        assert not soup.find_all(["script", "iframe", "object", "embed"]), page.name
+        assert not [(t.name, a) for t in soup.find_all(True) for a in t.attrs if a.lower().startswith("on")], page.name
+    cleaning = (tmp_path / "out" / "reports" / "html" / "01_cleaning.html").read_text(encoding="utf-8")
+    assert "&lt;img src=x onerror=alert(1)&gt;" in cleaning or "&lt;script&gt;" in cleaning  # shown, as text

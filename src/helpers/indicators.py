@@ -97,7 +97,12 @@ def _clause_before(sentence: str, quote: str, mention: str) -> str:
     start = number_at
     while start > 0 and sentence[start - 1] not in _CLAUSE_BREAK:
         start -= 1
-    return sentence[start:max(end, number_at)]
+    stop = max(end, number_at)
+    if not sentence[start:number_at].strip().lstrip("".join(_SUBSET_WORDS)):
+        # a number that opens its clause (其中1件已通过备案审查) is named by what follows it
+        while stop < len(sentence) and sentence[stop] not in _CLAUSE_BREAK:
+            stop += 1
+    return sentence[start:stop]
 
 
 def _score(entry, obj: str, clause: str, unit: str, kind: str) -> tuple | None:
@@ -480,22 +485,25 @@ def match_gold(mentions: pd.DataFrame, gold: pd.DataFrame, documents: pd.DataFra
 
 
 _OBJECT_NOISE = re.compile(r"[（）()“”\"‘’'《》「」『』<>\s]")
+_OBJECT_NOTE = re.compile(r"[（(][^（）()]*[）)]")
 
 
-def _object_core(text: str) -> str:
-    """An object without quotes, brackets and spaces: “法律明白人” -> 法律明白人, 村（社区） -> 村社区."""
-    return _OBJECT_NOISE.sub("", unicodedata.normalize("NFKC", str(text or "")))
+def _object_core(text: str, *, notes: bool = True) -> str:
+    """An object without quotes, brackets and spaces (“法律明白人” -> 法律明白人), and without
+    notes in brackets when ``notes`` is False (村（社区） -> 村)."""
+    text = unicodedata.normalize("NFKC", str(text or ""))
+    return _OBJECT_NOISE.sub("", text if notes else _OBJECT_NOTE.sub("", text))
 
 
 def object_agrees(extracted: str, gold: str, *, min_bigram_share: float = 2 / 3) -> bool:
     """Whether an extracted counted object names what a hand-written gold object names.
 
     Gold objects are written out in full (法律顾问出具的法律意见) while the text often states a
-    shorter phrase (法律意见), so equality is too strict. After dropping quotes, brackets and
-    spaces, the two agree when their heads (last two characters: 意见, 案件, 调解率)
-    are equal, or when at least ``min_bigram_share`` of the extracted object's character bigrams
-    occur in the gold object (结案 within 行政复议调解结案案件). An empty or one-character object
-    never agrees.
+    shorter phrase (法律意见), so equality is too strict. Quotes, brackets and spaces aside, the
+    two agree when the gold object ends with the head of the extracted one (its last two
+    characters, notes in brackets left out: 意见, 案件, 调解率, 村), or when at least
+    ``min_bigram_share`` of the extracted object's character pairs occur in the gold object
+    (结案 within 行政复议调解结案案件). An object of fewer than two characters never agrees.
 
     >>> object_agrees("法律意见", "法律顾问出具的法律意见"), object_agrees("组织", "行政执法人员公共法律知识考试")
     (True, False)
@@ -505,7 +513,8 @@ def object_agrees(extracted: str, gold: str, *, min_bigram_share: float = 2 / 3)
     ext, ref = _object_core(extracted), _object_core(gold)
     if len(ext) < 2 or not ref:
         return False
-    if ext[-2:] == ref[-2:]:
+    head = _object_core(extracted, notes=False)[-2:]
+    if head and _object_core(gold, notes=False).endswith(head):
         return True
     bigrams = [ext[i:i + 2] for i in range(len(ext) - 1)]
     return sum(b in ref for b in bigrams) / len(bigrams) >= min_bigram_share
