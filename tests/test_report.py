@@ -206,6 +206,7 @@ def success_run(tmp_path_factory, decoy_root):
             "inputs_unchanged": before == after, "stray": sorted(map(str, decoy_root.rglob("*")))}
 
 
+@pytest.mark.slow  # runs fixture notebooks in a kernel
 def test_success_writes_executed_notebooks_html_and_index(success_run):
     assert success_run["status"] == 0, success_run["log"]
     reports = success_run["out"] / "reports"
@@ -216,6 +217,7 @@ def test_success_writes_executed_notebooks_html_and_index(success_run):
     assert (reports / "index.html").exists() and (reports / "run.json").exists()
 
 
+@pytest.mark.slow  # runs fixture notebooks in a kernel
 def test_run_writes_only_under_out(success_run):
     out = success_run["out"]
     assert success_run["stray"] == []  # nothing under the (decoy) project root
@@ -224,6 +226,7 @@ def test_run_writes_only_under_out(success_run):
         "fixture_lengths.csv", "fixture_lengths.png", "fixture_lengths.svg"]
 
 
+@pytest.mark.slow  # runs fixture notebooks in a kernel
 def test_parameters_given_with_p_reach_only_declaring_notebooks(success_run):
     executed = success_run["out"] / "reports" / "executed"
     injected = [c for c in nbformat.read(executed / "01_read.ipynb", as_version=4).cells
@@ -242,6 +245,7 @@ def test_parameters_given_with_p_reach_only_declaring_notebooks(success_run):
     assert MANIFEST["file"].iloc[1] in table and MANIFEST["file"].iloc[0] not in table
 
 
+@pytest.mark.slow  # runs fixture notebooks in a kernel
 def test_html_is_self_contained_with_figures_embedded(success_run):
     html_dir = success_run["out"] / "reports" / "html"
     full = (html_dir / "01_read.html").read_text(encoding="utf-8")
@@ -258,6 +262,7 @@ def test_html_is_self_contained_with_figures_embedded(success_run):
     assert MANIFEST["file"].iloc[1] in results_text  # outputs in both
 
 
+@pytest.mark.slow  # runs fixture notebooks in a kernel
 def test_index_records_the_run(success_run):
     reports = success_run["out"] / "reports"
     page = (reports / "index.html").read_text(encoding="utf-8")
@@ -302,6 +307,7 @@ def failing_run(tmp_path_factory):
     return {"status": status, "log": log, "out": tmp / "out", "notebooks": notebooks}
 
 
+@pytest.mark.slow  # runs fixture notebooks in a kernel
 def test_failing_cell_stops_the_run_naming_notebook_cell_and_error(failing_run):
     assert failing_run["status"] == 1
     log = failing_run["log"]
@@ -316,6 +322,7 @@ def test_failing_cell_stops_the_run_naming_notebook_cell_and_error(failing_run):
     assert not (executed / "03_after.ipynb").exists()
 
 
+@pytest.mark.slow  # runs fixture notebooks in a kernel
 def test_failing_run_keeps_the_partial_notebook_and_reports_it(failing_run):
     reports = failing_run["out"] / "reports"
     partial = nbformat.read(reports / "executed" / "02_breaks.ipynb", as_version=4)
@@ -371,6 +378,7 @@ def _live_content(page: str) -> list[str]:
     return found
 
 
+@pytest.mark.slow  # runs fixture notebooks in a kernel
 def test_document_markup_never_becomes_live_html(hostile_run):
     assert hostile_run["status"] == 0, hostile_run["log"]
     pages = sorted((hostile_run["out"] / "reports").rglob("*.html"))
