@@ -164,3 +164,25 @@ def test_two_workers_give_the_single_process_corpus(raw_dir, corpus):
     both = pipeline.build_corpus(raw_dir, workers=2)
     for name in ("documents", "sections", "sentences", "cleaning_log", "warnings"):
         assert getattr(both, name).equals(getattr(corpus, name)), name
+
+
+def test_jieba_fast_gives_the_tokens_and_quantities_of_plain_jieba(corpus, monkeypatch):
+    """The optional C build is used only because it changes nothing but the speed."""
+    pytest.importorskip("jieba_fast")
+    import jieba as plain
+
+    from helpers import quantities, segment
+
+    sentences = corpus.sentences
+    fast_tokens = segment.Segmenter().cut_many(sentences["text"].tolist())
+    fast_mentions = quantities.extract_quantities(sentences)
+    monkeypatch.setattr(segment, "jieba", plain)
+    monkeypatch.setenv("FAZHI_JIEBA", "jieba")
+    quantities._pos_tokenizer.cache_clear()
+    try:
+        plain_segmenter = segment.Segmenter()
+        assert type(plain_segmenter.tokenizer).__module__ == "jieba"
+        assert plain_segmenter.cut_many(sentences["text"].tolist()) == fast_tokens
+        assert quantities.extract_quantities(sentences).equals(fast_mentions)
+    finally:
+        quantities._pos_tokenizer.cache_clear()

@@ -280,6 +280,9 @@ def test_index_records_the_run(success_run):
     assert labels["sha256"] == report.file_digest(config.PACKAGE_DATA / "plot_labels.yaml")
     assert labels["sha256"][:16] in page
     assert record["packages"]["pandas"] == pd.__version__ and "papermill" in page
+    from helpers import cache
+
+    assert record["pipeline_version"] == cache.pipeline_version()  # the pipeline cache key of these results
     soup = BeautifulSoup(page, "html.parser")
     hrefs = {a["href"] for a in soup.find_all("a")}
     assert {"html/01_read.html", "html/01_read.results.html", "executed/01_read.ipynb"} <= hrefs

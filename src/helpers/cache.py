@@ -25,6 +25,7 @@ import logging
 import os
 import pickle
 import shutil
+import zlib
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
@@ -40,9 +41,9 @@ VERSIONED_MODULES = (
 )
 # Installed libraries whose upgrade may change results (tokens, conversions) or the stored format.
 VERSIONED_LIBRARIES = ("jieba", "jieba_fast", "opencc", "cn2an", "charset-normalizer", "pandas", "numpy")
-# Entry layout: magic, BLAKE2b digest of the payload, pickled payload.
-_MAGIC = b"FZC1"
-_DIGEST_SIZE = 16
+# Entry layout: magic, CRC-32 of the payload (catches damage, not tampering; fast), pickled payload.
+_MAGIC = b"FZC2"
+_DIGEST_SIZE = 4
 ENTRIES_DIR = "documents"
 
 
@@ -126,7 +127,7 @@ def pipeline_version(*, data_dir: str | Path | None = None, extra: str = "") -> 
 def encode(value: Any) -> bytes:
     """Serialise ``value`` as a cache entry (checksummed pickle)."""
     payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-    return _MAGIC + hashlib.blake2b(payload, digest_size=_DIGEST_SIZE).digest() + payload
+    return _MAGIC + zlib.crc32(payload).to_bytes(_DIGEST_SIZE, "big") + payload
 
 
 def decode(blob: bytes) -> Any:
@@ -135,7 +136,7 @@ def decode(blob: bytes) -> Any:
     if len(blob) < head or not blob.startswith(_MAGIC):
         raise CorruptEntry("not a cache entry (bad header)")
     payload = blob[head:]
-    if hashlib.blake2b(payload, digest_size=_DIGEST_SIZE).digest() != blob[len(_MAGIC):head]:
+    if zlib.crc32(payload).to_bytes(_DIGEST_SIZE, "big") != blob[len(_MAGIC):head]:
         raise CorruptEntry("checksum mismatch")
     try:
         return pickle.loads(payload)

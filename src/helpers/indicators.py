@@ -98,6 +98,11 @@ def _clause_before(sentence: str, quote: str, mention: str) -> str:
     while start > 0 and sentence[start - 1] not in _CLAUSE_BREAK:
         start -= 1
     stop = max(end, number_at)
+    if start > 0 and sentence[start - 1] in "（(":
+        # a note in brackets (企业主体近2.1万户) is read with the clause it explains (总数突破4.4万户)
+        start -= 1
+        while start > 0 and sentence[start - 1] not in _CLAUSE_BREAK:
+            start -= 1
     if not sentence[start:number_at].strip().lstrip("".join(_SUBSET_WORDS)):
         # a number that opens its clause (其中1件已通过备案审查) is named by what follows it
         while stop < len(sentence) and sentence[stop] not in _CLAUSE_BREAK:
@@ -105,19 +110,25 @@ def _clause_before(sentence: str, quote: str, mention: str) -> str:
     return sentence[start:stop]
 
 
-def _score(entry, obj: str, clause: str, unit: str, kind: str) -> tuple | None:
-    """Rank of one catalogue entry for a mention, or None when it does not fit."""
+def _score(entry, obj: str, clause: str, unit: str, kind: str, *, frame: str = "") -> tuple | None:
+    """Rank of one catalogue entry for a mention, or None when it does not fit.
+
+    Without ``frame`` every test reads the object and its clause. With ``frame`` (the sentence up
+    to the mention) the entry's topic words may come from the frame, while its context words
+    (收到, 审结, 纠错: which of the sibling indicators) must be in the clause or the object, and its
+    exclusions are read in the clause, the object and the frame."""
     if entry.kind != kind:
         return None
     if entry.units and unit not in entry.units:
         return None
-    hay = obj + "\n" + clause
+    own = obj + "\n" + clause
+    hay = own + "\n" + frame if frame else own
     hits = [w for w in entry.any if w in hay]
     if not hits:
         return None
     if any(w not in hay for w in entry.all):
         return None
-    if entry.context and not any(w in clause or w in obj for w in entry.context):
+    if entry.context and not any(w in own for w in entry.context):
         return None
     if any(w in hay for w in entry.none):
         return None
@@ -127,23 +138,26 @@ def _score(entry, obj: str, clause: str, unit: str, kind: str) -> tuple | None:
 
 
 def match_indicator(obj: str, clause: str, unit: str, kind: str, *, catalogue: pd.DataFrame,
-                    sentence_before: str = "") -> str | None:
+                    sentence_before: str = "", elliptical: bool = False) -> str | None:
     """Catalogue id for one mention, or None.
 
     The counted object and its clause decide; when nothing fits, the sentence before the number
-    is tried (其中调解结案34宗 is a reconsideration figure because the sentence began with 行政复议).
+    frames it (其中调解结案34宗 is a reconsideration figure because the sentence began with
+    行政复议). An ``elliptical`` clause (a bare action and its number: 审结49件, 调解和解12件) is
+    read in its sentence's frame first.
 
     >>> match_indicator("法律援助案件", "受理法律援助案件379宗", "宗", "count", catalogue=load_catalogue())
     'legal_aid_cases'
     """
     # assign_indicators passes the rows once as a list: itertuples per mention dominated its time.
     entries = catalogue if isinstance(catalogue, list) else list(catalogue.itertuples(index=False))
-    for hay_clause in (clause, sentence_before):
-        if not hay_clause and hay_clause is not clause:
-            continue
+    frames = ["", sentence_before] if sentence_before else [""]
+    if elliptical and sentence_before:
+        frames.reverse()
+    for frame in frames:
         best, best_score = None, None
         for entry in entries:
-            score = _score(entry, obj or "", hay_clause or "", unit or "", kind or "")
+            score = _score(entry, obj or "", clause or "", unit or "", kind or "", frame=frame)
             if score is not None and (best_score is None or score > best_score):
                 best, best_score = entry.id, score
         if best is not None:
@@ -168,16 +182,48 @@ def assign_indicators(quantities: pd.DataFrame, *, catalogue: pd.DataFrame | Non
         before = sentence[: pos + len(quote)] if pos >= 0 else sentence
         obj = getattr(row, "object", "")
         obj = "" if pd.isna(obj) else str(obj)
-        # an item of a list (行政许可95项、行政处罚92项) is named by its own object only; other
-        # mentions whose clause fits nothing take their topic from the sentence (其中调解结案34宗)
-        if "、" in clause and not clause.lstrip().startswith(_SUBSET_WORDS):
+        # an item of a list of quantities (行政许可95项、行政处罚92项, or a breakdown in brackets)
+        # is named by its own object only; other mentions whose clause fits nothing take their
+        # topic from the sentence (其中调解结案34宗)
+        number_at = pos + max(quote.find(mention), 0) if pos >= 0 and mention else -1
+        if number_at >= 0 and _in_list_of_quantities(sentence, number_at, number_at + len(mention)):
             before = ""
-        ids.append(match_indicator(obj, clause, str(row.unit or ""),
-                                   str(row.kind or ""), catalogue=entries, sentence_before=before))
+        ids.append(match_indicator(obj, clause, str(row.unit or ""), str(row.kind or ""), catalogue=entries,
+                                   sentence_before=before, elliptical=_elliptical(clause, mention)))
     out["indicator_id"] = pd.Series(ids, index=out.index, dtype="object")
     out["indicator_name"] = out["indicator_id"].map(names)
     out["theme"] = out["indicator_id"].map(themes)
     return out
+
+
+_QUANTITY = re.compile(r"\d[\d,.]*\s*[万亿千]?\s*[\u4e00-\u9fff%]")
+
+
+def _in_list_of_quantities(sentence: str, start: int, end: int) -> bool:
+    """Whether the number at [start, end) is an item of a list of quantities: a 、 joins it to
+    another quantity, or it stands in brackets that hold two or more quantities."""
+    clause_start, clause_end = start, end
+    while clause_start > 0 and sentence[clause_start - 1] not in _CLAUSE_BREAK:
+        clause_start -= 1
+    while clause_end < len(sentence) and sentence[clause_end] not in _CLAUSE_BREAK:
+        clause_end += 1
+    if sentence[end:end + 1] == "、" or ("、" in sentence[clause_start:start]
+                                         and _QUANTITY.search(sentence, clause_start, start)):
+        return True
+    opened = max(sentence.rfind("（", 0, start), sentence.rfind("(", 0, start))
+    if opened < 0 or max(sentence.rfind("）", 0, start), sentence.rfind(")", 0, start)) > opened:
+        return False
+    closed = min([i for i in (sentence.find("）", end), sentence.find(")", end)) if i >= 0] or [len(sentence)])
+    return len(_QUANTITY.findall(sentence[opened:closed])) >= 2
+
+
+def _elliptical(clause: str, mention: str) -> bool:
+    """A clause that is only an action and its number (受理20件, 审结49件, 调解和解12件): its
+    subject is the topic of the sentence."""
+    head = clause.split(mention)[0] if mention and mention in clause else clause
+    for word in (*_SUBSET_WORDS, "共", "累计", "全年", "依法"):
+        head = head.replace(word, "")
+    return 0 < len(head.strip()) <= 4
 
 
 # ---- comparison ------------------------------------------------------------------------------------

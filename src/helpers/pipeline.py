@@ -490,10 +490,11 @@ def _chunk_tables(results: list[DocumentResult], parts: tuple[str, ...]) -> dict
 def process_corpus(raw_dir: str | Path, *, out: str | Path, manifest=None, steps: list[str] | None = None,
                    documents: list[str] | None = None, tokens: bool = True, quantities: bool = True,
                    workers: int | None = None, cache=True, progress: bool | None = None,
-                   lexicon: str | Path | None = None, chunk_size: int = 200, csv: bool = True) -> dict:
+                   lexicon: str | Path | None = None, chunk_size: int = 200, csv: bool = False) -> dict:
     """Process a folder of any size into ``out``, streaming: documents, sections, sentences,
-    cleaning_log, warnings and, when asked, tokens and quantities (parquet, and CSV except for
-    tokens), written ``chunk_size`` documents at a time; only one chunk is ever in memory.
+    cleaning_log, warnings and, when asked, tokens and quantities, as parquet (``csv=True`` adds
+    CSV copies of every table but tokens), written ``chunk_size`` documents at a time; only one
+    chunk is ever in memory.
 
     ``workers``/``cache``/``progress`` as :func:`build_corpus` (the cache is on by default, in
     ``config.CACHE``). Returns counts: n_docs, rows per table, cache hits and misses.
@@ -600,7 +601,7 @@ def clean_command(input_dir: str | Path, *, out: str | Path, manifest: str | Pat
         print(f"error: {input_dir} is not a folder", file=sys.stderr)
         return 1
     result = process_corpus(input_dir, out=out, manifest=manifest, tokens=False, quantities=False,
-                            workers=workers, cache=cache)
+                            workers=workers, cache=cache, csv=True)
     rows = result["rows"]
     print(f"{result['n_docs']} report(s), {rows['sections']} sections, {rows['sentences']} sentences "
           f"-> {Path(out)} ({len(rows)} tables; {result['cache_hits']} report(s) from the cache)")

@@ -27,7 +27,8 @@ from helpers import config, schema
 RULES_PATH = config.PACKAGE_DATA / "quantity_rules.yaml"
 
 # Columns added to schema.QUANTITIES by this module.
-EXTRA_COLUMNS = ["mention", "approx_marker", "direction", "quote_start", "quote_end"]
+# column: the header of the table column a mention stands in ("2024年"), empty in prose.
+EXTRA_COLUMNS = ["mention", "approx_marker", "direction", "quote_start", "quote_end", "column"]
 
 _DIGITS = r"[0-9０-９]"
 _ARABIC = rf"{_DIGITS}{{1,3}}(?:[,，]{_DIGITS}{{3}})+(?!{_DIGITS})(?:[.．]{_DIGITS}+)?|{_DIGITS}+(?:[.．]{_DIGITS}+)?"
@@ -57,6 +58,10 @@ class Rules:
     change_not_followed_by_level: tuple
     change_clause: tuple
     change_down: tuple
+    change_verb_gap: int
+    rate_endings: tuple
+    result_complements: tuple
+    agent_verbs: frozenset
     one_not_after: str
     linking_words: tuple
     subset_words: tuple
@@ -132,6 +137,10 @@ def load_rules(path: str | Path | None = None) -> Rules:
         change_not_followed_by_level=tuple(data.get("change_not_followed_by_level", [])),
         change_clause=_longest_first(data.get("change_clause")),
         change_down=tuple(data.get("change_down", [])),
+        change_verb_gap=int(data.get("change_verb_gap", 0)),
+        rate_endings=_longest_first(data.get("rate_endings")),
+        result_complements=_longest_first(data.get("result_complements")),
+        agent_verbs=frozenset(str(w) for w in data.get("agent_verbs") or []),
         one_not_after=str(data.get("one_not_after", "")),
         linking_words=_longest_first(data.get("linking_words")),
         subset_words=_longest_first(data.get("subset_words")),
@@ -210,15 +219,18 @@ _VERBISH = {"v", "vd", "vi", "vl", "vg", "vf", "vx"}
 _MODIFIER = {"a", "b", "ag", "z"}
 
 
-@lru_cache(maxsize=1)
-def _pos_tokenizer():
+@lru_cache(maxsize=4)
+def _pos_tokenizer(nouns: frozenset = frozenset()):
     """A private jieba part-of-speech tokenizer that knows the project lexicon (helpers/data/
-    lexicon.txt), so 行政复议, 法律明白人 stay whole; the global jieba state is left alone."""
+    lexicon.txt), so 行政复议, 法律明白人 stay whole, and the genre's ``nouns`` of the rules (占比,
+    嘎查); the global jieba state is left alone."""
+    import importlib
     import logging
 
-    import jieba
-    import jieba.posseg as pseg
+    from helpers.segment import load_jieba
 
+    jieba = load_jieba()  # jieba_fast when installed: same tags, faster
+    pseg = importlib.import_module(f"{jieba.__name__}.posseg")
     logging.getLogger("jieba").setLevel(logging.WARNING)  # keep its start-up chatter out of notebooks
     tokenizer = jieba.Tokenizer()
     lexicon = config.PACKAGE_DATA / "lexicon.txt"
@@ -229,6 +241,8 @@ def _pos_tokenizer():
                 continue
             tag = next((p for p in parts[1:] if not p.isdigit()), "nz")
             tokenizer.add_word(parts[0], None, tag)
+    for word in nouns:
+        tokenizer.add_word(word, None, "n")
     return pseg.POSTokenizer(tokenizer)
 
 
@@ -236,7 +250,7 @@ def _tokens(text: str, rules: Rules) -> list[tuple[str, str]]:
     """Part-of-speech tokens, with quoted or titled spans kept whole as nouns ("Q"), the genre's
     nouns (``rules.nouns``) tagged as nouns, noun endings (调解率) joined to their noun, and a
     short note in brackets joined to the noun before it (村（社区）)."""
-    pos_cut = _pos_tokenizer().cut
+    pos_cut = _pos_tokenizer(rules.nouns).cut
     out: list[tuple[str, str]] = []
     pos = 0
     pieces = []
@@ -256,11 +270,32 @@ def _tokens(text: str, rules: Rules) -> list[tuple[str, str]]:
                 out.append((piece, "Q"))
             continue
         for w in pos_cut(piece):
-            if w.word in rules.noun_suffixes and out and out[-1][1] not in {"x", "m", "q"}:
-                out[-1] = (out[-1][0] + w.word, "n")
+            if w.word in rules.noun_suffixes and out and out[-1][1] not in {"x", "m", "q", "Q"}:
+                out.append((out.pop()[0] + w.word, "n"))
+                _join_rate_words(out, rules)
+                continue
+            if w.word.endswith("率") and len(w.word) > 1:
+                out.append((w.word, "n"))
+                _join_rate_words(out, rules)
+                continue
+            glued = next((n for n in rules.nouns if len(n) >= 2 and len(w.word) > len(n) and w.word.endswith(n)
+                          and w.flag not in _NOUNISH), "")
+            if glued:  # 调解纠纷 (tagged as a state word): the verb and the noun it governs
+                out.append((w.word[:-len(glued)], "v"))
+                out.append((glued, "n"))
             else:
                 out.append((w.word, "n" if w.word in rules.nouns else w.flag))
     return out
+
+
+def _join_rate_words(out: list, rules: Rules) -> None:
+    """A rate named by a short verb takes the words before it that say whose or where
+    (网上/可/办率, 掌上/执法率, 调解/成功率); ``out`` ends with the rate and is changed in place."""
+    word = out.pop()[0]
+    while (out and len(word) - 1 <= 2 and out[-1][1] in _VERBISH | {"d", "s", "f", "vn", "ad"}
+           and out[-1][0] not in rules.linking_words and out[-1][0] not in rules.change_immediate):
+        word = out.pop()[0] + word
+    out.append((word, "n"))
 
 
 def _strip_linking(toks: list, rules: Rules, *, leading: bool = False) -> list:
@@ -294,6 +329,9 @@ def _object_before(segment: str, rules: Rules) -> tuple[str, int, bool]:
     core = "".join(w for w, _ in toks)
     if not toks:
         return "", len(segment), False
+    if (len(toks) > 1 and toks[-1][1] in _VERBISH and toks[-2][1] in _NOUNISH
+            and segment.rstrip()[len(core):].startswith(rules.result_complements)):
+        toks = toks[:-1]  # 事项扩展至32个: what was extended, not the extending
     taken: list[tuple[str, str]] = []
     i = len(toks) - 1
     while i >= 0:
@@ -312,6 +350,9 @@ def _object_before(segment: str, rules: Rules) -> tuple[str, int, bool]:
         else:
             break
         i -= 1
+    taken = _after_agent_verb(taken, rules)
+    if len(taken) == 1 and taken[0][0] in rules.object_after_skip:
+        taken = []  # 全旗144个…: a scope, not the thing counted
     is_noun = any(flag in _NOUNISH for _, flag in taken)
     if not taken:
         # no noun: the counted thing is the action itself (免予处罚9宗, 备案1件); at most two verbs
@@ -324,11 +365,25 @@ def _object_before(segment: str, rules: Rules) -> tuple[str, int, bool]:
         taken = _strip_linking(verbs[::-1], rules, leading=True)[::-1]
     if not taken:
         return "", len(segment), False
+    while len(taken) > 1 and len("".join(w for w, _ in taken)) > rules.max_object_chars:
+        taken.pop()  # too long: drop whole words from the left, never half a quoted name
     phrase = "".join(w for w, _ in reversed(taken))
     if len(phrase) > rules.max_object_chars:
         phrase = phrase[-rules.max_object_chars:]
+    phrase = phrase.lstrip("”」』’)）、")
     offset = core.rfind(phrase)
     return phrase, offset, is_noun
+
+
+def _after_agent_verb(taken: list, rules: Rules) -> list:
+    """Words taken from the end of a segment (last word first), cut after the last handling verb
+    that has a noun after it: 法律援助中心/办理/法律援助案件 gives 法律援助案件."""
+    if taken and taken[0][0].endswith(rules.rate_endings):
+        return taken  # a rate is defined by its whole phrase: 适用简易程序办理案件占比
+    for i, (word, _) in enumerate(taken):
+        if word in rules.agent_verbs and i > 0 and any(f in _NOUNISH and f != "vn" for _, f in taken[:i]):
+            return taken[:i]
+    return taken
 
 
 def _object_after(segment: str, rules: Rules, *, unit: str = "") -> tuple[str, bool, int]:
@@ -542,6 +597,17 @@ def _kind(text: str, cand: dict, rules: Rules) -> tuple[str, str]:
         is_change = True
     if kind == "percentage" and any(w in before for w in rules.change_clause):
         is_change = True
+    if kind == "percentage" and not is_change and rules.change_verb_gap:
+        # 减少对企业干扰60%以上: a change of its short object, unless that object is a rate
+        for verb in rules.change_immediate:
+            at = before.rfind(verb)
+            gap = before[at + len(verb):] if at >= 0 else ""
+            if (at >= 0 and 0 < len(gap) <= rules.change_verb_gap
+                    and not gap.rstrip().endswith(rules.rate_endings)
+                    and not any(w in gap for w in rules.change_not_followed_by_level)
+                    and not any(w in gap for w in rules.linking_words if len(w) > 1)):
+                is_change = True
+                break
     del after
     if not is_change:
         return kind, ""
@@ -654,6 +720,47 @@ def _assign_respectively(mentions: list[Mention], text: str) -> None:
         break
 
 
+_CELL_SPLIT = re.compile(r" +")
+_PROSE = re.compile(r"[，,。；;！？!?：:]")
+
+
+def _table_cells(text: str) -> list[tuple[int, int]] | None:
+    """Spans of the space-separated cells of a table row (a line of three or more short cells and
+    no prose punctuation, as Word and PDF tables come out of cleaning), or None."""
+    if _PROSE.search(text) or "  " in text.strip():
+        return None
+    cells = [(m.start(), m.end()) for m in re.finditer(r"[^ ]+", text)]
+    if len(cells) < 3 or any(e - s > 20 for s, e in cells):
+        return None
+    return cells
+
+
+def table_columns(sentences: pd.DataFrame, *, rules: Rules | None = None) -> dict:
+    """For the rows of tables in ``sentences``: (doc_id, sentence_id) -> cell spans and the header of each
+    cell's column, taken from the nearest header row above (a row whose cells after the first hold
+    no quantity, such as 统计事项 2023年 2024年) with as many cells.
+
+    >>> s = pd.DataFrame({"doc_id": ["d", "d"], "sentence_id": [0, 1], "text": ["事项 2023年 2024年", "收案 156件 203件"]})
+    >>> [h for _, _, h in table_columns(s)[("d", 1)]]
+    ['事项', '2023年', '2024年']
+    """
+    rules = rules or load_rules()
+    out = {}
+    for _, doc in sentences.groupby("doc_id", sort=False):
+        header = None
+        for sent in doc.sort_values("sentence_id").itertuples(index=False):
+            text = str(sent.text)
+            cells = _table_cells(text)
+            if cells is None:
+                header = None
+                continue
+            if not any(find_quantities(text[s:e], rules=rules) for s, e in cells[1:]):
+                header = [text[s:e] for s, e in cells]
+            elif header is not None and len(header) == len(cells):
+                out[(sent.doc_id, sent.sentence_id)] = [(s, e, h) for (s, e), h in zip(cells, header)]
+    return out
+
+
 def extract_quantities(sentences: pd.DataFrame, *, documents: pd.DataFrame | None = None,
                        rules: Rules | None = None) -> pd.DataFrame:
     """schema.QUANTITIES rows (plus EXTRA_COLUMNS) for every mention in ``sentences``.
@@ -671,11 +778,15 @@ def extract_quantities(sentences: pd.DataFrame, *, documents: pd.DataFrame | Non
     if documents is not None and "file" in documents.columns:
         files = dict(zip(documents["doc_id"], documents["file"]))
     rows = []
+    tables = table_columns(sentences, rules=rules)
     for sent in sentences.itertuples(index=False):
         text = str(sent.text)
         base = int(sent.start)
+        cells = tables.get((sent.doc_id, sent.sentence_id), [])
         for m in find_quantities(text, rules=rules):
             row = asdict(m)
+            # a cell of a table row: the column header says which year or group it belongs to
+            row["column"] = next((h for s, e, h in cells if s <= m.start < e), "")
             if row["low"] is None:  # a single number is its own range
                 row["low"] = row["high"] = row["value"]
             row.update(

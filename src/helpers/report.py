@@ -38,7 +38,7 @@ from helpers.store import write_text
 KERNEL = "python3"
 KEY_PACKAGES = (
     "fazhi-helpers", "pandas", "numpy", "pyarrow", "matplotlib", "wordcloud", "noto-cjk-sans-otc", "jieba",
-    "stopwordsiso", "opencc", "cn2an", "cpca", "charset-normalizer", "trafilatura", "python-docx", "pypdf",
+    "stopwordsiso", "opencc", "cn2an", "cpca-new", "pyahocorasick", "charset-normalizer", "trafilatura", "python-docx", "pypdf",
     "papermill", "nbconvert", "nbclient", "ipykernel",
 )
 
@@ -477,6 +477,16 @@ def source_revision(root: Path = config.ROOT) -> str:
     return f"{commit}+changes" if dirty else commit
 
 
+def _pipeline_version() -> str:
+    """The key under which the pipeline caches per-document results (code, data files, libraries)."""
+    try:
+        from helpers import cache
+
+        return cache.pipeline_version()
+    except Exception as err:  # noqa: BLE001 - the record is still worth writing without it
+        return f"unknown ({type(err).__name__})"
+
+
 def _combined_digest(files: list[dict]) -> str:
     digest = hashlib.sha256()
     for item in files:
@@ -589,7 +599,8 @@ def render_index(record: dict, *, reports: Path, figures: list[dict]) -> str:
 <h1>法治政府建设年度报告 · analysis report</h1>
 <p class="meta">Run started {_e(record['started'])}, {_e(f"{record['seconds']:.1f}")} s in all ·
 status <span class="{overall}">{_e(record['status'])}</span> · source revision
-<span class="mono">{_e(record['revision'] or 'unknown')}</span> · command <span class="mono">{_e(record['command'])}</span></p>
+<span class="mono">{_e(record['revision'] or 'unknown')}</span> · pipeline version
+<span class="mono">{_e(record.get('pipeline_version', ''))}</span> · command <span class="mono">{_e(record['command'])}</span></p>
 {error}
 <h2>Notebooks</h2>
 <table><tr><th>notebook</th><th>status</th><th>started</th><th>duration</th><th>parameters</th><th>open</th></tr>
@@ -730,6 +741,7 @@ def run_collection(*, only: Iterable[str] | None = None, parameters: dict | None
                              *(f"-p {k} {json.dumps(v, ensure_ascii=False)}" for k, v in given.items()),
                              *([f"--raw {raw}"] if raw else []), *([f"--out {out}"] if out else [])]),
         "revision": source_revision(),
+        "pipeline_version": _pipeline_version(),
         "notebooks": entries,
         "inputs": {"folder": str(paths.raw), "sha256": _combined_digest(inputs), "files": inputs},
         "configuration": configuration,

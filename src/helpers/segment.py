@@ -26,11 +26,32 @@ from pathlib import Path
 from typing import Iterable
 
 import ahocorasick
-import jieba
 import numpy as np
 import pandas as pd
 
 from helpers import config, schema
+
+
+def load_jieba():
+    """The jieba module to segment with: ``jieba_fast`` (a C build of the same algorithm, optional:
+    ``pip install jieba_fast`` where a compiler is present; identical tokens, about twice as fast)
+    when it is installed and ``$FAZHI_JIEBA`` is not ``jieba``, else plain ``jieba``."""
+    import os
+
+    if os.environ.get("FAZHI_JIEBA", "").strip().lower() != "jieba":
+        try:
+            import jieba_fast
+
+            logging.getLogger("jieba_fast").setLevel(logging.WARNING)
+            return jieba_fast
+        except ImportError:
+            pass
+    import jieba
+
+    return jieba
+
+
+jieba = load_jieba()
 
 LEXICON_FILE = config.PACKAGE_DATA / "lexicon.txt"
 # Terms this long or longer are protected; shorter ones are left to jieba's dictionary, because a
