@@ -119,9 +119,52 @@ def phase_full(corpus: Path, *, workers: int, cache: Path, out: Path) -> dict:
             "cache_misses": summary["cache_misses"]}
 
 
+def phase_stages(corpus: Path, *, sample: int = 200) -> dict:
+    """Seconds of each per-document stage over the first ``sample`` reports, divided by bare
+    jieba on the same texts: where the time of the full processing goes."""
+    import logging
+
+    from helpers import clean, indicators, metadata, quantities, segment, structure
+
+    jieba = segment.load_jieba()
+    plain = __import__("jieba")
+    plain.setLogLevel(logging.WARNING)
+    texts = [p.read_text(encoding="utf-8") for p in sorted(corpus.glob("*.txt"))[:sample]]
+    plain.initialize()
+    segment.default_segmenter().cut("预热")
+    quantities.find_quantities("办结行政复议案件1件")
+    start = time.perf_counter()
+    for text in texts:
+        plain.lcut(text)
+    floor = time.perf_counter() - start
+    spent = dict.fromkeys(["clean", "structure", "metadata", "segment", "quantities", "indicators"], 0.0)
+    for i, text in enumerate(texts):
+        t0 = time.perf_counter()
+        cleaned = clean.clean_text(text)
+        t1 = time.perf_counter()
+        sections = structure.sections(cleaned.text, doc_id=f"d{i}")
+        sentences = structure.sentences(cleaned.text, sections, doc_id=f"d{i}")
+        t2 = time.perf_counter()
+        metadata.infer_metadata(cleaned.text, cleaned.metadata)
+        t3 = time.perf_counter()
+        segment.segment_sentences(sentences)
+        t4 = time.perf_counter()
+        mentions = quantities.extract_quantities(sentences)
+        t5 = time.perf_counter()
+        indicators.assign_indicators(mentions)
+        t6 = time.perf_counter()
+        for name, seconds in zip(spent, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5)):
+            spent[name] += seconds
+    shares = {name: seconds / floor for name, seconds in spent.items()}
+    shares["total"] = sum(spent.values()) / floor
+    return {"seconds": sum(spent.values()), "floor_s": floor, "segmenter": jieba.__name__, "stages": shares}
+
+
 def run_phase(args: argparse.Namespace) -> None:
     corpus = Path(args.corpus)
-    if args.phase == "jieba":
+    if args.phase == "stages":
+        result = phase_stages(corpus)
+    elif args.phase == "jieba":
         result = phase_jieba(corpus)
     else:
         result = phase_full(corpus, workers=args.workers, cache=Path(args.cache), out=Path(args.out))
@@ -129,14 +172,18 @@ def run_phase(args: argparse.Namespace) -> None:
     Path(args.result).write_text(json.dumps(result, default=str), encoding="utf-8")
 
 
-class TreeMemory:
-    """Peak resident memory of a process and all its descendants, sampled every 50 ms."""
+class TreeMonitor:
+    """Samples a process and all its descendants every 50 ms: peak resident memory, CPU seconds
+    used, and how busy the machine's cores were with other processes meanwhile."""
 
     def __init__(self, pid: int) -> None:
         import psutil
 
         self.root = psutil.Process(pid)
         self.peak = 0
+        self.cpu: dict[int, float] = {}
+        self._start = time.perf_counter()
+        self._system_start = psutil.cpu_times()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._watch, daemon=True)
         self._thread.start()
@@ -147,21 +194,31 @@ class TreeMemory:
         while not self._stop.is_set():
             try:
                 procs = [self.root, *self.root.children(recursive=True)]
-                total = 0
-                for proc in procs:
-                    try:
-                        total += proc.memory_info().rss
-                    except psutil.Error:
-                        pass
-                self.peak = max(self.peak, total)
             except psutil.Error:
-                pass
+                procs = []
+            total = 0
+            for proc in procs:
+                try:
+                    with proc.oneshot():
+                        total += proc.memory_info().rss
+                        times = proc.cpu_times()
+                        self.cpu[proc.pid] = times.user + times.system
+                except psutil.Error:
+                    pass
+            self.peak = max(self.peak, total)
             self._stop.wait(0.05)
 
-    def stop(self) -> float:
+    def stop(self) -> dict:
+        import psutil
+
         self._stop.set()
         self._thread.join()
-        return self.peak / 2**20
+        wall = time.perf_counter() - self._start
+        end = psutil.cpu_times()
+        busy = sum(getattr(end, f) - getattr(self._system_start, f) for f in ("user", "system", "nice"))
+        cpu = sum(self.cpu.values())
+        return {"tree_peak_rss_mb": self.peak / 2**20, "cpu_s": cpu,
+                "other_load_cores": max(0.0, (busy - cpu) / wall) if wall else 0.0}
 
 
 def snapshot_code(work: Path) -> Path:
@@ -182,13 +239,14 @@ def spawn_phase(phase: str, corpus: Path, work: Path, *, workers: int = 1, cache
     # FAZHI_ROOT keeps the project's folders while the code comes from the snapshot.
     env = {**os.environ, "FAZHI_PROGRESS": "0", "PYTHONPATH": str(work / "src"), "FAZHI_ROOT": str(ROOT)}
     proc = subprocess.Popen(cmd, env=env)
-    memory = TreeMemory(proc.pid)
+    monitor = TreeMonitor(proc.pid)
     code = proc.wait()
-    peak = memory.stop()
+    watched = monitor.stop()
     if code != 0:
         raise SystemExit(f"phase {phase} failed with exit code {code}")
     data = json.loads(result.read_text(encoding="utf-8"))
-    data["tree_peak_rss_mb"] = max(peak, data["self_maxrss_mb"])
+    data.update(watched)
+    data["tree_peak_rss_mb"] = max(watched["tree_peak_rss_mb"], data["self_maxrss_mb"])
     return data
 
 
@@ -261,8 +319,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
     parser.add_argument("--phases", default="abcd", help="which phases to run (default abcd)")
     parser.add_argument("--papermill", action="store_true", help="also measure the papermill overhead")
+    parser.add_argument("--stages", dest="phases_extra", action="store_const", const="stages", default="",
+                        help="also time each per-document stage on 200 reports (where the time goes)")
     # Internal: one phase in this (child) process.
-    parser.add_argument("--phase", choices=["jieba", "full"], help=argparse.SUPPRESS)
+    parser.add_argument("--phase", choices=["jieba", "full", "stages"], help=argparse.SUPPRESS)
     for name in ("corpus", "result", "cache", "out"):
         parser.add_argument(f"--{name}", help=argparse.SUPPRESS)
     parser.add_argument("--workers", type=int, default=1, help=argparse.SUPPRESS)
@@ -293,7 +353,7 @@ def main(argv: list[str] | None = None) -> int:
             rate = chars / data["seconds"] / 1e6
             cached = f"  cache {data['cache_hits']} hits / {data['cache_misses']} misses" if "cache_hits" in data else ""
             print(f"  ({phase}) {data['seconds']:8.2f} s  {rate:5.2f} M chars/s  peak {data['tree_peak_rss_mb']:7.0f} MB"
-                  f"{cached}", flush=True)
+                  f"  cpu {data['cpu_s']:7.1f} s  other load {data['other_load_cores']:.2f} cores{cached}", flush=True)
 
         figures: dict[str, float | int | None] = {"n_docs": args.n, "chars": chars}
         seconds = {k: v["seconds"] for k, v in results.items()}
@@ -303,6 +363,14 @@ def main(argv: list[str] | None = None) -> int:
         figures["peak_rss_mb"] = max(v["tree_peak_rss_mb"] for k, v in results.items() if k != "a") \
             if set(results) - {"a"} else None
         figures["seconds"] = seconds
+        figures["cpu_seconds"] = {k: v["cpu_s"] for k, v in results.items()}
+        # Cores kept busy by other programs during each phase: a speed-up needs both cores free.
+        figures["other_load_cores"] = {k: round(v["other_load_cores"], 2) for k, v in results.items()}
+        if "stages" in args.phases_extra:
+            figures["stages"] = spawn_phase("stages", corpus, work)["stages"]
+            print("  where the time of (b) goes, as multiples of bare jieba on the same texts:")
+            for name, share in figures["stages"].items():
+                print(f"    {name:12s} {share:5.2f}")
         figures["cpu_count"] = os.cpu_count()
         for key in TARGETS:
             if figures[key] is not None:

@@ -174,7 +174,9 @@ def test_jieba_fast_gives_the_tokens_and_quantities_of_plain_jieba(corpus, monke
     from helpers import quantities, segment
 
     sentences = corpus.sentences
-    fast_tokens = segment.Segmenter().cut_many(sentences["text"].tolist())
+    fast_segmenter = segment.Segmenter()
+    assert type(fast_segmenter.tokenizer).__module__ == "jieba_fast"
+    fast_tokens = fast_segmenter.cut_many(sentences["text"].tolist())
     fast_mentions = quantities.extract_quantities(sentences)
     monkeypatch.setattr(segment, "jieba", plain)
     monkeypatch.setenv("FAZHI_JIEBA", "jieba")

@@ -86,8 +86,10 @@ def load_relations(path: str | Path | None = None) -> dict:
 
 # ---- matching --------------------------------------------------------------------------------------
 
-def _clause_before(sentence: str, quote: str, mention: str) -> str:
-    """The clause of ``sentence`` up to the end of the mention (found through the quote)."""
+def _clause_before(sentence: str, quote: str, mention: str, *, note_reads_clause: bool = True) -> str:
+    """The clause of ``sentence`` up to the end of the mention (found through the quote); a number
+    in a bracketed note is read with the clause the note explains unless ``note_reads_clause`` is
+    False (items of a breakdown)."""
     pos = sentence.find(quote) if quote else -1
     if pos < 0:
         return sentence
@@ -98,7 +100,7 @@ def _clause_before(sentence: str, quote: str, mention: str) -> str:
     while start > 0 and sentence[start - 1] not in _CLAUSE_BREAK:
         start -= 1
     stop = max(end, number_at)
-    if start > 0 and sentence[start - 1] in "（(":
+    if note_reads_clause and start > 0 and sentence[start - 1] in "（(":
         # a note in brackets (企业主体近2.1万户) is read with the clause it explains (总数突破4.4万户)
         start -= 1
         while start > 0 and sentence[start - 1] not in _CLAUSE_BREAK:
@@ -110,13 +112,15 @@ def _clause_before(sentence: str, quote: str, mention: str) -> str:
     return sentence[start:stop]
 
 
-def _score(entry, obj: str, clause: str, unit: str, kind: str, *, frame: str = "") -> tuple | None:
+def _score(entry, obj: str, clause: str, unit: str, kind: str, *, frame: str = "",
+           context_words: frozenset = frozenset()) -> tuple | None:
     """Rank of one catalogue entry for a mention, or None when it does not fit.
 
     Without ``frame`` every test reads the object and its clause. With ``frame`` (the sentence up
-    to the mention) the entry's topic words may come from the frame, while its context words
-    (收到, 审结, 纠错: which of the sibling indicators) must be in the clause or the object, and its
-    exclusions are read in the clause, the object and the frame."""
+    to the mention) the entry's topic words may come from the frame. Context words (收到, 审结,
+    新增: which of sibling indicators) say something about one number, so the clause's own ones
+    rank first, and when the clause states an action of its own (备案29部) they must be its own;
+    in the frame, only exclusions that are not such words count (a 新增 before 总数 excludes nothing)."""
     if entry.kind != kind:
         return None
     if entry.units and unit not in entry.units:
@@ -128,17 +132,22 @@ def _score(entry, obj: str, clause: str, unit: str, kind: str, *, frame: str = "
         return None
     if any(w not in hay for w in entry.all):
         return None
-    if entry.context and not any(w in own for w in entry.context):
-        return None
-    if any(w in hay for w in entry.none):
+    own_context = any(w in own for w in entry.context)
+    if entry.context and not own_context:
+        if not frame or any(w in own for w in context_words) or not any(w in frame for w in entry.context):
+            return None
+    if any(w in own for w in entry.none) or any(w in frame for w in entry.none if w not in context_words):
         return None
     in_object = max((len(w) for w in hits if w in obj), default=0)
     longest = max(len(w) for w in hits)
-    return (in_object, longest, bool(entry.context))
+    if not frame:
+        return (in_object, longest, bool(entry.context))
+    return (own_context, any(w in own for w in hits), in_object, longest, bool(entry.context))
 
 
 def match_indicator(obj: str, clause: str, unit: str, kind: str, *, catalogue: pd.DataFrame,
-                    sentence_before: str = "", elliptical: bool = False) -> str | None:
+                    sentence_before: str = "", elliptical: bool = False,
+                    context_words: frozenset | None = None) -> str | None:
     """Catalogue id for one mention, or None.
 
     The counted object and its clause decide; when nothing fits, the sentence before the number
@@ -151,13 +160,16 @@ def match_indicator(obj: str, clause: str, unit: str, kind: str, *, catalogue: p
     """
     # assign_indicators passes the rows once as a list: itertuples per mention dominated its time.
     entries = catalogue if isinstance(catalogue, list) else list(catalogue.itertuples(index=False))
+    if context_words is None:
+        context_words = frozenset(w for entry in entries for w in entry.context)
     frames = ["", sentence_before] if sentence_before else [""]
     if elliptical and sentence_before:
         frames.reverse()
     for frame in frames:
         best, best_score = None, None
         for entry in entries:
-            score = _score(entry, obj or "", clause or "", unit or "", kind or "", frame=frame)
+            score = _score(entry, obj or "", clause or "", unit or "", kind or "", frame=frame,
+                           context_words=context_words)
             if score is not None and (best_score is None or score > best_score):
                 best, best_score = entry.id, score
         if best is not None:
@@ -172,24 +184,27 @@ def assign_indicators(quantities: pd.DataFrame, *, catalogue: pd.DataFrame | Non
     names = dict(zip(catalogue["id"], catalogue["name_zh"]))
     themes = dict(zip(catalogue["id"], catalogue["theme"]))
     entries = list(catalogue.itertuples(index=False))
+    context_words = frozenset(w for entry in entries for w in entry.context)
     ids = []
     for row in out.itertuples(index=False):
         sentence = str(getattr(row, "sentence", "") or "")
         quote = str(getattr(row, "quote", "") or "")
         mention = str(getattr(row, "mention", "") or "")
-        clause = _clause_before(sentence, quote, mention) if sentence else quote
         pos = sentence.find(quote) if quote else -1
+        number_at = pos + max(quote.find(mention), 0) if pos >= 0 and mention else -1
+        in_list = number_at >= 0 and _in_list_of_quantities(sentence, number_at, number_at + len(mention))
+        clause = _clause_before(sentence, quote, mention, note_reads_clause=not in_list) if sentence else quote
         before = sentence[: pos + len(quote)] if pos >= 0 else sentence
         obj = getattr(row, "object", "")
         obj = "" if pd.isna(obj) else str(obj)
         # an item of a list of quantities (行政许可95项、行政处罚92项, or a breakdown in brackets)
         # is named by its own object only; other mentions whose clause fits nothing take their
         # topic from the sentence (其中调解结案34宗)
-        number_at = pos + max(quote.find(mention), 0) if pos >= 0 and mention else -1
-        if number_at >= 0 and _in_list_of_quantities(sentence, number_at, number_at + len(mention)):
+        if in_list:
             before = ""
         ids.append(match_indicator(obj, clause, str(row.unit or ""), str(row.kind or ""), catalogue=entries,
-                                   sentence_before=before, elliptical=_elliptical(clause, mention)))
+                                   sentence_before=before, elliptical=_elliptical(clause, mention),
+                                   context_words=context_words))
     out["indicator_id"] = pd.Series(ids, index=out.index, dtype="object")
     out["indicator_name"] = out["indicator_id"].map(names)
     out["theme"] = out["indicator_id"].map(themes)
@@ -233,7 +248,8 @@ def indicator_values(quantities: pd.DataFrame, documents: pd.DataFrame, *,
                      theme: int | None = None) -> pd.DataFrame:
     """Long table: one row per report × indicator it states (INDICATOR_VALUES columns).
 
-    The value is the report's first statement of the indicator (in text order); further
+    The value is the report's first statement of the indicator (in text order, table cells of
+    another year's column last); further
     statements are counted in n_mentions and listed in other_values, never summed (a report
     often restates a figure). Reports that do not state an indicator have no row here;
     ``comparison_table`` shows them as NaN, apart from a stated 0.
@@ -249,8 +265,12 @@ def indicator_values(quantities: pd.DataFrame, documents: pd.DataFrame, *,
     en = dict(zip(catalogue["id"], catalogue["name_en"]))
     zh = dict(zip(catalogue["id"], catalogue["name_zh"]))
     th = dict(zip(catalogue["id"], catalogue["theme"]))
+    # a table cell of another year's column (2023年 in a 2024 report) is stated after the report's own year
+    years = q["doc_id"].map(meta["report_year"] if "report_year" in meta.columns else {}).astype(str)
+    column = q["column"].fillna("").astype(str) if "column" in q.columns else pd.Series("", index=q.index)
+    q["_other_year"] = [bool(re.search(r"(?:19|20)\d{2}", c)) and y not in c for c, y in zip(column, years)]
     rows = []
-    for (doc_id, ind), group in q.sort_values(["doc_id", "start"]).groupby(["doc_id", "indicator_id"], sort=True):
+    for (doc_id, ind), group in q.sort_values(["doc_id", "_other_year", "start"]).groupby(["doc_id", "indicator_id"], sort=True):
         first = group.iloc[0]
         doc = meta.loc[doc_id] if doc_id in meta.index else None
         rows.append({

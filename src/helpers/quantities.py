@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import bisect
 import re
+import threading
 import unicodedata
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
@@ -246,10 +247,24 @@ def _pos_tokenizer(nouns: frozenset = frozenset()):
     return pseg.POSTokenizer(tokenizer)
 
 
+# Tagging is most of the time of find_quantities, and resolving the mentions of one sentence tags
+# the same clause several times: each sentence keeps a memo of its clauses' tokens (per thread).
+_SENTENCE_MEMO = threading.local()
+
+
 def _tokens(text: str, rules: Rules) -> list[tuple[str, str]]:
     """Part-of-speech tokens, with quoted or titled spans kept whole as nouns ("Q"), the genre's
     nouns (``rules.nouns``) tagged as nouns, noun endings (调解率) joined to their noun, and a
     short note in brackets joined to the noun before it (村（社区）)."""
+    memo = getattr(_SENTENCE_MEMO, "tokens", None)
+    if memo is not None and _SENTENCE_MEMO.rules is rules:
+        if text not in memo:
+            memo[text] = tuple(_tag(text, rules))
+        return list(memo[text])
+    return _tag(text, rules)
+
+
+def _tag(text: str, rules: Rules) -> list[tuple[str, str]]:
     pos_cut = _pos_tokenizer(rules.nouns).cut
     out: list[tuple[str, str]] = []
     pos = 0
@@ -626,6 +641,7 @@ def find_quantities(text: str, *, rules: Rules | None = None) -> list[Mention]:
     [(6.0, '街道行政执法队'), (30.0, '街道行政执法队')]
     """
     rules = rules or load_rules()
+    _SENTENCE_MEMO.rules, _SENTENCE_MEMO.tokens = rules, {}  # a fresh memo for this sentence
     mask = _Mask(not_quantity_spans(text, rules=rules))
     cands = list(_candidates(text, rules, mask))
     mentions: list[Mention] = []
@@ -721,7 +737,7 @@ def _assign_respectively(mentions: list[Mention], text: str) -> None:
 
 
 _CELL_SPLIT = re.compile(r" +")
-_PROSE = re.compile(r"[，,。；;！？!?：:]")
+_PROSE = re.compile(r"[，。；;！？!?：:]|,(?!\d{3})")
 
 
 def _table_cells(text: str) -> list[tuple[int, int]] | None:
