@@ -104,19 +104,20 @@ def phase_jieba(corpus: Path) -> dict:
     jieba.setLogLevel(logging.WARNING)
     texts = [p.read_text(encoding="utf-8") for p in sorted(corpus.glob("*.txt"))]
     jieba.initialize()  # the dictionary load is start-up, not segmentation
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     n_tokens = sum(len(jieba.lcut(text)) for text in texts)
-    return {"seconds": time.perf_counter() - start, "tokens": n_tokens}
+    return {"seconds": time.perf_counter() - start, "process_cpu_s": time.process_time() - cpu, "tokens": n_tokens}
 
 
 def phase_full(corpus: Path, *, workers: int, cache: Path, out: Path) -> dict:
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     from helpers import pipeline
 
     summary = pipeline.process_corpus(corpus, out=out, workers=workers, cache=cache, progress=False)
     seconds = time.perf_counter() - start
-    return {"seconds": seconds, "rows": summary["rows"], "cache_hits": summary["cache_hits"],
-            "cache_misses": summary["cache_misses"]}
+    return {"seconds": seconds, "process_cpu_s": time.process_time() - cpu, "rows": summary["rows"],
+            "cache_hits": summary["cache_hits"], "cache_misses": summary["cache_misses"],
+            "segmenter": __import__("helpers.segment").segment.jieba.__name__}
 
 
 def phase_stages(corpus: Path, *, sample: int = 200) -> dict:
@@ -366,6 +367,24 @@ def main(argv: list[str] | None = None) -> int:
         figures["cpu_seconds"] = {k: v["cpu_s"] for k, v in results.items()}
         # Cores kept busy by other programs during each phase: a speed-up needs both cores free.
         figures["other_load_cores"] = {k: round(v["other_load_cores"], 2) for k, v in results.items()}
+        busy = {k: v for k, v in figures["other_load_cores"].items() if v > 0.25}
+        if busy:
+            # Wall-clock ratios then mix in other programs' work. The CPU seconds of the timed
+            # section of each one-process phase (a, b, d) do not, and (c) on a quiet machine
+            # takes the wall time it would have anyway: these give the figures an idle machine shows.
+            print(f"note: other programs kept {busy} cores busy during these phases; "
+                  "CPU-time ratios:", flush=True)
+        cpu = {k: v.get("process_cpu_s") for k, v in results.items()}
+        if {"a", "b"} <= cpu.keys():
+            figures["full_vs_jieba_cpu"] = cpu["b"] / cpu["a"]
+        if {"b", "d"} <= cpu.keys():
+            figures["warm_vs_cold_cpu"] = cpu["d"] / cpu["b"]
+        if {"b", "c"} <= cpu.keys():
+            figures["speedup_2_workers_cpu"] = cpu["b"] / seconds["c"]
+        for key in ("full_vs_jieba_cpu", "speedup_2_workers_cpu", "warm_vs_cold_cpu"):
+            if key in figures:
+                print(f"{key:22s} {figures[key]:7.3f}  ({verdict(key.removesuffix('_cpu'), figures[key])})")
+        figures["segmenter"] = results.get("b", {}).get("segmenter")
         if "stages" in args.phases_extra:
             figures["stages"] = spawn_phase("stages", corpus, work)["stages"]
             print("  where the time of (b) goes, as multiples of bare jieba on the same texts:")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import shutil
 import sys
 
 import jieba
@@ -188,3 +189,24 @@ def test_jieba_fast_gives_the_tokens_and_quantities_of_plain_jieba(corpus, monke
         assert quantities.extract_quantities(sentences).equals(fast_mentions)
     finally:
         quantities._pos_tokenizer.cache_clear()
+
+
+def test_a_report_that_breaks_a_step_is_a_warning_not_a_crash(tmp_path, raw_dir, monkeypatch):
+    from helpers import pipeline, structure
+
+    names = sorted(p.name for p in raw_dir.glob("*.txt"))[:2]
+    for name in names:
+        shutil.copy(raw_dir / name, tmp_path / name)
+    original = structure.sections
+
+    def fragile(text, *, doc_id):
+        if doc_id == names[0].removesuffix(".txt"):
+            raise RuntimeError("unexpected heading layout")
+        return original(text, doc_id=doc_id)
+
+    monkeypatch.setattr(structure, "sections", fragile)
+    result = pipeline.build_corpus(tmp_path, manifest=False)
+    assert result.documents["file"].tolist() == [names[1]]
+    row = result.warnings.iloc[0]
+    assert (row.file, row.severity) == (names[0], "error")
+    assert "RuntimeError: unexpected heading layout" in row.reason

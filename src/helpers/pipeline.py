@@ -1,11 +1,20 @@
 """The one corpus-processing entry: a folder of reports -> documents, sections, sentences,
-cleaning log and warnings (``Corpus``), shared by notebook 01 and ``python -m helpers clean``.
+cleaning log and warnings (``Corpus``), tokens and quantity mentions, shared by the notebooks and
+the command line.
 
 Per-document work is the pure function ``process_document`` (text and manifest row in, tables
-out, no file I/O), so it can be cached and run in parallel workers.
+out, no file I/O), plus segmentation and quantity extraction of its sentences. Every entry runs
+it through one streaming engine (``CorpusStream``): results are cached per report
+(``helpers.cache``: an unchanged report under unchanged code and data files is never processed
+again) and computed in parallel (``helpers.parallel``: loky workers, or a Dask cluster).
 
->>> corpus = build_corpus(config.RAW)            # doctest: +SKIP
->>> corpus.documents[["doc_id", "region", "region_origin"]].head(2)  # doctest: +SKIP
+- ``build_corpus``: the tables in memory (notebook 01; ``tokens=``/``quantities=`` add those);
+- ``process_corpus``: any number of reports written to a folder chunk by chunk (``clean`` command);
+- ``corpus_tokens`` / ``corpus_quantities``: per-report cached work on a sentences table
+  (notebooks 02 and 03).
+
+>>> corpus = build_corpus(config.RAW, cache=config.CACHE, workers=2)    # doctest: +SKIP
+>>> corpus.documents[["doc_id", "region", "region_origin"]].head(2)      # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -223,10 +232,11 @@ def _compute(task: _Task) -> tuple[int, dict | None, dict[str, bytes]]:
     if task.data is not None:
         try:
             raw = corpus.read_bytes(task.name, task.data)
-        except corpus.ReadError as exc:
-            summary = {"ok": False, "file": task.name, "warnings": [(task.name, "error", str(exc))]}
+            processed = process_document(raw, manifest_row=task.manifest_row, steps=task.steps)
+        except Exception as exc:  # one bad report must not stop the corpus: it becomes a warning
+            reason = str(exc) if isinstance(exc, corpus.ReadError) else f"cannot process: {type(exc).__name__}: {exc}"
+            summary = {"ok": False, "file": task.name, "warnings": [(task.name, "error", reason)]}
             return task.index, summary, {_summary_key(task.base_key): cache_mod.encode(summary)}
-        processed = process_document(raw, manifest_row=task.manifest_row, steps=task.steps)
         sentences, file = processed.sentences, processed.document["file"]
     digest = sentences_digest(sentences)
     if task.data is not None:

@@ -313,20 +313,36 @@ def _join_rate_words(out: list, rules: Rules) -> None:
     out.append((word, "n"))
 
 
+_LINKING: dict[int, tuple] = {}
+
+
+def _linking_words(rules: Rules) -> tuple[frozenset, tuple]:
+    """(all linking words, those of 2+ characters in rule order), built once per rules object."""
+    found = _LINKING.get(id(rules))
+    if found is None or found[0] is not rules:
+        words = (*rules.linking_words, *rules.approx_before, *rules.change_immediate, *rules.change_clause)
+        found = (rules, frozenset(words), tuple(w for w in words if len(w) >= 2))
+        _LINKING[id(rules)] = found
+    return found[1], found[2]
+
+
 def _strip_linking(toks: list, rules: Rules, *, leading: bool = False) -> list:
     """Tokens without linking words at their end (or start): 纠错率/为, 共计/50余件, 共/备案.
 
     A one-character linking word is dropped only as a whole token, so the 为 of 行为 stays; a
     longer one (压缩至, 共计) is cut from the text wherever jieba put its boundaries."""
     toks = list(toks)
-    words = (*rules.linking_words, *rules.approx_before, *rules.change_immediate, *rules.change_clause)
-    single = set(words)
-    longer = [w for w in words if len(w) >= 2]
+    single, longer = _linking_words(rules)
     changed = True
     while changed and toks:
         changed = False
         text = "".join(w for w, _ in toks)
-        for w in longer:
+        # One C-level test for the usual case of no linking word at all.
+        if not (text.startswith(longer) if leading else text.endswith(longer)):
+            longer_here = ()
+        else:
+            longer_here = longer
+        for w in longer_here:
             if len(text) >= len(w) and (text.startswith(w) if leading else text.endswith(w)):
                 toks = _tokens(text[len(w):] if leading else text[:-len(w)], rules)
                 changed = True
