@@ -224,3 +224,41 @@ def test_parts_cached_by_one_entry_serve_the_other(tmp_path, raw_dir, corpus):
     tokens = pipeline.corpus_tokens(corpus.sentences, cache=cache)
     assert (cache.hits, cache.misses) == (5, 0)
     pd.testing.assert_frame_equal(tokens, segment.segment_sentences(corpus.sentences))
+
+
+# ---- compact entries: DataFrames stored as Arrow, rebuilt unchanged
+
+def test_tables_round_trip_exactly_and_compactly(corpus):
+    """Every table of one report comes back from an entry as the same DataFrame (dtypes included),
+    in pandas or as Arrow, and the token table's entry is far smaller than its plain pickle."""
+    import pickle
+
+    from helpers import segment
+
+    doc = corpus.documents["doc_id"].iloc[0]
+    sentences = corpus.sentences[corpus.sentences["doc_id"] == doc].reset_index(drop=True)
+    tokens = segment.segment_sentences(sentences)
+    tables = {"sections": corpus.sections[corpus.sections["doc_id"] == doc].reset_index(drop=True),
+              "sentences": sentences, "tokens": tokens, "empty": tokens.iloc[:0].reset_index(drop=True)}
+    for name, table in tables.items():
+        blob = cache_mod.encode(table)
+        pd.testing.assert_frame_equal(cache_mod.decode(blob), table, obj=name)
+        entry = cache_mod.decode(blob, frames="arrow")
+        assert isinstance(entry, cache_mod.FrameEntry) and entry.num_rows == len(table)
+        pd.testing.assert_frame_equal(entry.to_frame(), table, obj=name)
+    assert len(cache_mod.encode(tokens)) * 5 < len(pickle.dumps(tokens))
+
+
+@pytest.mark.parametrize("column, values", [
+    ("indicator_id", ["administrative_reconsideration_cases", None, None]),  # text and None stay object
+    ("indicator_id", [None, None, None]),
+    ("theme", [3.0, float("nan"), 1.0]),
+    ("mixed", ["案件", 397, None]),  # not Arrow-safe: kept as a pickled DataFrame
+    ("nan_in_object", ["件", float("nan"), None]),  # NaN must not come back as None
+])
+def test_column_kinds_round_trip(column, values):
+    frame = pd.DataFrame({"sentence": ["受理行政复议案件397件", "纠错率18.3%", "二、存在的不足"],
+                          column: pd.Series(values, dtype=object if column != "theme" else float)})
+    back = cache_mod.decode(cache_mod.encode(frame))
+    pd.testing.assert_frame_equal(back, frame)
+    assert [type(v) for v in back[column]] == [type(v) for v in frame[column]]

@@ -7,6 +7,11 @@ results. Editing the lexicon changes the version, so every document is recompute
 recomputes nothing. Entries are written atomically and carry a checksum: a damaged entry is
 reported, deleted and recomputed, never fatal.
 
+Entries are pickles, but every DataFrame in them is stored as a :class:`FrameEntry`: an Arrow
+table (repeated strings such as ids dictionary-encoded; the entry LZ4-compressed) plus the pandas dtype of
+each column, from which the same DataFrame is rebuilt. A warm run can also take the Arrow tables
+as they are (``decode(blob, frames="arrow")``) and write output files from them without pandas.
+
 >>> import tempfile
 >>> cache = DocumentCache(tempfile.mkdtemp(), version="demo")
 >>> key = cache.key("二〇二二年法治政府建设情况".encode())
@@ -21,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.metadata
+import io
 import logging
 import os
 import pickle
@@ -29,8 +35,11 @@ import zlib
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
 from helpers import config
-from helpers.store import atomic_path
 
 log = logging.getLogger(__name__)
 
@@ -40,9 +49,13 @@ VERSIONED_MODULES = (
     "pipeline", "schema", "cache",
 )
 # Installed libraries whose upgrade may change results (tokens, conversions) or the stored format.
-VERSIONED_LIBRARIES = ("jieba", "jieba_fast", "opencc", "cn2an", "charset-normalizer", "pandas", "numpy")
-# Entry layout: magic, CRC-32 of the payload (catches damage, not tampering; fast), pickled payload.
-_MAGIC = b"FZC2"
+VERSIONED_LIBRARIES = ("jieba", "jieba_fast", "opencc", "cn2an", "charset-normalizer", "pandas", "numpy",
+                       "pyarrow")
+# Entry layout: magic, CRC-32 of the body (catches damage, not tampering; fast), body: the size of
+# the pickled payload (8 bytes) and the payload compressed with LZ4 in one call (compressing each
+# Arrow buffer apart, or with zstd, costs a warm run more time to read than it saves on disk).
+_MAGIC = b"FZC3"
+_SIZE_BYTES = 8
 _DIGEST_SIZE = 4
 ENTRIES_DIR = "documents"
 
@@ -124,21 +137,192 @@ def pipeline_version(*, data_dir: str | Path | None = None, extra: str = "") -> 
     return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()[:16]
 
 
+# --------------------------------------------------------------------------- compact DataFrames
+# A string column of a table with at least DICTIONARY_MIN_ROWS rows is dictionary-encoded when
+# it has at most DICTIONARY_MAX_SHARE distinct values (ids repeated on every token row); smaller
+# tables are not worth the time (compression takes care of their repeats).
+DICTIONARY_MIN_ROWS = 256
+DICTIONARY_MAX_SHARE = 0.5
+_CODEC = None
+
+
+def _codec() -> "pa.Codec":
+    global _CODEC
+    if _CODEC is None:
+        _CODEC = pa.Codec("lz4")
+    return _CODEC
+
+
+def _storable_dtype(dtype) -> bool:
+    """Whether a column of this dtype can go through Arrow and back unchanged: numbers, booleans,
+    pandas strings, and object columns (when they hold only text and None, see ``from_frame``)."""
+    return isinstance(dtype, pd.StringDtype) or (isinstance(dtype, np.dtype) and dtype.kind in "iufbO")
+
+
+def _text_or_none(values: pd.Series, arrow_type) -> bool:
+    """An object column Arrow read as text holds only str and None: its missing values must be
+    None (Arrow would bring NaN back as None)."""
+    if not (pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type)
+            or pa.types.is_null(arrow_type)):
+        return False
+    array = values.to_numpy()
+    missing = pd.isna(array)
+    return not missing.any() or all(v is None for v in array[missing])
+
+
+class FrameEntry:
+    """A DataFrame as the cache stores it: an Arrow ``table`` and the pandas ``dtypes`` of its
+    columns (``to_frame`` rebuilds the same DataFrame), or, for a DataFrame Arrow cannot carry
+    unchanged, the ``frame`` itself.
+
+    >>> entry = FrameEntry.from_frame(pd.DataFrame({"doc_id": ["d", "d"], "n": [1, 2]}))
+    >>> entry.num_rows, entry.to_frame()["n"].tolist()
+    (2, [1, 2])
+    """
+
+    __slots__ = ("table", "dtypes", "frame")
+
+    def __init__(self, table: pa.Table | None, dtypes: tuple | None, frame: pd.DataFrame | None = None) -> None:
+        self.table, self.dtypes, self.frame = table, dtypes, frame
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame) -> "FrameEntry":
+        """The Arrow form of ``frame`` when it round-trips exactly (a default index, unique text
+        column names, storable dtypes), else an entry that holds ``frame`` as it is."""
+        index = frame.index
+        plain_index = (isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1
+                       and index.name is None)
+        columns = list(frame.columns)
+        dtypes = tuple(zip(columns, frame.dtypes))
+        if (type(frame) is not pd.DataFrame or not plain_index or frame.attrs
+                or not all(type(c) is str for c in columns) or len(set(columns)) != len(columns)
+                or not all(_storable_dtype(dtype) for _, dtype in dtypes)):
+            return cls(None, None, frame)
+        arrays = []
+        try:
+            for name, dtype in dtypes:
+                values = frame[name].array
+                if isinstance(dtype, pd.StringDtype):
+                    array = pa.array(values)  # the column's own Arrow data, as pyarrow would convert it
+                else:
+                    # As pyarrow converts pandas data: NaN and None become nulls.
+                    array = pa.array(values.to_numpy(), from_pandas=True)
+                    if dtype == object and not _text_or_none(frame[name], array.type):
+                        return cls(None, None, frame)
+                arrays.append(array)
+        except (pa.ArrowException, TypeError, ValueError):
+            return cls(None, None, frame)
+        return cls(pa.table(arrays, names=columns), dtypes)
+
+    @property
+    def num_rows(self) -> int:
+        return len(self.frame) if self.table is None else self.table.num_rows
+
+    @property
+    def columns(self) -> list[str]:
+        return list(self.frame.columns) if self.table is None else [c for c, _ in self.dtypes]
+
+    def to_frame(self) -> pd.DataFrame:
+        """The DataFrame, with the dtypes it was stored with."""
+        if self.table is None:
+            return self.frame
+        data = {}
+        for (name, dtype), column in zip(self.dtypes, self.table.columns):
+            if pa.types.is_dictionary(column.type):
+                column = column.cast(column.type.value_type)
+            if isinstance(dtype, pd.StringDtype):
+                data[name] = dtype.__from_arrow__(column)
+            elif dtype.kind == "O":
+                values = column.to_numpy(zero_copy_only=False)
+                if values.dtype != object:  # an all-null column comes back as floats
+                    values = np.full(len(column), None, dtype=object)
+                # A Series, or pandas would infer its strings as the str dtype.
+                data[name] = pd.Series(values, dtype=object, copy=False)
+            else:
+                data[name] = column.to_numpy().astype(dtype, copy=False)
+        frame = pd.DataFrame(data, columns=[c for c, _ in self.dtypes], copy=False)
+        if not data:
+            frame.index = pd.RangeIndex(self.table.num_rows)
+        return frame
+
+    def to_bytes(self) -> bytes:
+        """Arrow IPC stream of the table, repeated strings dictionary-encoded."""
+        table, rows = self.table, self.table.num_rows
+        columns = []
+        for column in table.columns:
+            text = pa.types.is_string(column.type) or pa.types.is_large_string(column.type)
+            if text and rows >= DICTIONARY_MIN_ROWS:
+                encoded = column.combine_chunks().dictionary_encode()
+                if len(encoded.dictionary) <= DICTIONARY_MAX_SHARE * rows:
+                    column = encoded
+            columns.append(column)
+        table = pa.table(columns, names=table.column_names)
+        sink = io.BytesIO()
+        with pa.ipc.new_stream(sink, table.schema) as writer:
+            writer.write_table(table)
+        return sink.getvalue()
+
+
+def _frame_entry(data: bytes, dtypes: tuple) -> FrameEntry:
+    table = pa.ipc.open_stream(pa.py_buffer(data)).read_all()
+    return FrameEntry(table, dtypes)
+
+
+def _frame_from_arrow(data: bytes, dtypes: tuple) -> pd.DataFrame:
+    """Unpickling: a stored DataFrame back as the same DataFrame."""
+    return _frame_entry(data, dtypes).to_frame()
+
+
+class _Pickler(pickle.Pickler):
+    """Pickles every DataFrame that Arrow carries unchanged as its compact Arrow form."""
+
+    def reducer_override(self, obj):
+        if type(obj) is pd.DataFrame:
+            entry = FrameEntry.from_frame(obj)
+            if entry.table is not None:
+                return _frame_from_arrow, (entry.to_bytes(), entry.dtypes)
+        elif type(obj) is FrameEntry and obj.table is not None:
+            return _frame_from_arrow, (obj.to_bytes(), obj.dtypes)
+        return NotImplemented
+
+
+class _ArrowUnpickler(pickle.Unpickler):
+    """Unpickles stored DataFrames as :class:`FrameEntry` (Arrow tables) instead."""
+
+    def find_class(self, module: str, name: str):
+        if module == __name__ and name == "_frame_from_arrow":
+            return _frame_entry
+        return super().find_class(module, name)
+
+
 def encode(value: Any) -> bytes:
-    """Serialise ``value`` as a cache entry (checksummed pickle)."""
-    payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-    return _MAGIC + zlib.crc32(payload).to_bytes(_DIGEST_SIZE, "big") + payload
+    """Serialise ``value`` as a cache entry (checksummed pickle; DataFrames in Arrow form)."""
+    buffer = io.BytesIO()
+    _Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(value)
+    payload = buffer.getvalue()
+    body = len(payload).to_bytes(_SIZE_BYTES, "big") + _codec().compress(payload, asbytes=True)
+    return _MAGIC + zlib.crc32(body).to_bytes(_DIGEST_SIZE, "big") + body
 
 
-def decode(blob: bytes) -> Any:
-    """Read an entry made by :func:`encode`; raise :class:`CorruptEntry` when it is damaged."""
+def decode(blob: bytes, *, frames: str = "pandas") -> Any:
+    """Read an entry made by :func:`encode`; raise :class:`CorruptEntry` when it is damaged.
+
+    ``frames="arrow"`` gives each stored DataFrame as a :class:`FrameEntry` (no pandas work).
+    """
     head = len(_MAGIC) + _DIGEST_SIZE
-    if len(blob) < head or not blob.startswith(_MAGIC):
+    if len(blob) < head + _SIZE_BYTES or not blob.startswith(_MAGIC):
         raise CorruptEntry("not a cache entry (bad header)")
-    payload = blob[head:]
-    if zlib.crc32(payload).to_bytes(_DIGEST_SIZE, "big") != blob[len(_MAGIC):head]:
+    body = memoryview(blob)[head:]
+    if zlib.crc32(body).to_bytes(_DIGEST_SIZE, "big") != blob[len(_MAGIC):head]:
         raise CorruptEntry("checksum mismatch")
     try:
+        size = int.from_bytes(body[:_SIZE_BYTES], "big")
+        payload = _codec().decompress(body[_SIZE_BYTES:], decompressed_size=size, asbytes=True)
+    except (pa.ArrowException, ValueError) as exc:
+        raise CorruptEntry(f"cannot decompress: {exc!r}") from exc
+    try:
+        if frames == "arrow":
+            return _ArrowUnpickler(io.BytesIO(payload)).load()
         return pickle.loads(payload)
     except Exception as exc:  # a version-skewed pickle fails in many ways; all mean "recompute"
         raise CorruptEntry(f"cannot unpickle: {exc!r}") from exc
@@ -157,6 +341,7 @@ class DocumentCache:
         self.version = version or pipeline_version(data_dir=data_dir)
         self.root = self.folder / ENTRIES_DIR / self.version
         self.hits = self.misses = self.corrupt = 0
+        self._folders: set[Path] = set()  # entry folders known to exist
 
     def __repr__(self) -> str:
         return f"DocumentCache({str(self.folder)!r}, version={self.version!r})"
@@ -172,8 +357,9 @@ class DocumentCache:
     def path(self, key: str) -> Path:
         return self.root / key[:2] / f"{key}.pkl"
 
-    def get(self, key: str) -> Any:
-        """The stored value, or :data:`MISSING` (a damaged entry is logged and deleted)."""
+    def get(self, key: str, *, frames: str = "pandas") -> Any:
+        """The stored value, or :data:`MISSING` (a damaged entry is logged and deleted).
+        ``frames="arrow"``: stored DataFrames come back as :class:`FrameEntry`."""
         path = self.path(key)
         try:
             blob = path.read_bytes()
@@ -181,7 +367,7 @@ class DocumentCache:
             self.misses += 1
             return MISSING
         try:
-            value = decode(blob)
+            value = decode(blob, frames=frames)
         except CorruptEntry as exc:
             log.warning("cache entry %s is damaged (%s); recomputing it", path, exc)
             path.unlink(missing_ok=True)
@@ -192,9 +378,27 @@ class DocumentCache:
         return value
 
     def put_encoded(self, key: str, blob: bytes) -> None:
-        """Store an entry already made by :func:`encode` (e.g. in a worker process), atomically."""
-        with atomic_path(self.path(key)) as tmp:
-            tmp.write_bytes(blob)
+        """Store an entry already made by :func:`encode` (e.g. in a worker process), atomically:
+        written to a temporary file of this process beside it, then renamed into place."""
+        path = self.path(key)
+        folder = path.parent
+        if folder not in self._folders:
+            folder.mkdir(parents=True, exist_ok=True)
+            self._folders.add(folder)
+        # The process id keeps writers of one entry (two runs, workers) off each other's file.
+        tmp = folder / f".{path.name}.{os.getpid()}.tmp"
+        try:
+            try:
+                fh = open(tmp, "wb")
+            except FileNotFoundError:  # the folder went away during the run (cache cleared)
+                folder.mkdir(parents=True, exist_ok=True)
+                fh = open(tmp, "wb")
+            with fh:
+                fh.write(blob)
+            os.replace(tmp, path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
 
     def put(self, key: str, value: Any) -> None:
         """Store ``value`` atomically: a reader sees the old entry or the new one, never half of it."""

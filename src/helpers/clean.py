@@ -108,19 +108,27 @@ def normalize_lookalikes(text: str) -> tuple[str, int]:
     ('广西壮族自治区', 1)
     """
     table = lookalike_table()
-    out = []
     changed = 0
-    for ch in text:
-        cp = ord(ch)
-        new = ch
-        if cp in table:
-            new = table[cp]
-        elif 0x2F00 <= cp <= 0x2FDF or 0xF900 <= cp <= 0xFAFF or 0x2F800 <= cp <= 0x2FA1F:
-            new = unicodedata.normalize("NFKC", ch)
-        if new != ch:
-            changed += 1
-        out.append(new)
-    return "".join(out), changed
+
+    def replace(match: re.Match) -> str:
+        nonlocal changed
+        ch = match.group(0)
+        new = table.get(ord(ch)) or unicodedata.normalize("NFKC", ch)
+        changed += new != ch
+        return new
+
+    # Only the characters that can change are visited (most reports have none).
+    return _lookalike_pattern().sub(replace, text), changed
+
+
+# Kangxi radicals, CJK compatibility ideographs and their supplement: NFKC maps them.
+_COMPATIBILITY_RANGES = "\u2f00-\u2fdf\uf900-\ufaff\U0002f800-\U0002fa1f"
+
+
+@lru_cache(maxsize=1)
+def _lookalike_pattern() -> re.Pattern:
+    listed = "".join(re.escape(chr(cp)) for cp in lookalike_table())
+    return re.compile(f"[{listed}{_COMPATIBILITY_RANGES}]")
 
 
 def normalize_fullwidth(text: str) -> tuple[str, int]:
@@ -132,20 +140,18 @@ def normalize_fullwidth(text: str) -> tuple[str, int]:
     >>> normalize_fullwidth("《纲要（2015－2020年）》")
     ('《纲要（2015-2020年）》', 1)
     """
-    changed = 0
-    out = []
-    for ch in text:
-        if "０" <= ch <= "９" or "Ａ" <= ch <= "Ｚ" or "ａ" <= ch <= "ｚ" or ch in "％．":
-            new = unicodedata.normalize("NFKC", ch)
-            # "．" is the full-width full stop used after list numbers and in decimals.
-            changed += 1
-            out.append(new)
-        else:
-            out.append(ch)
-    text, n = _FULLWIDTH_RANGE.subn(lambda m: unicodedata.normalize("NFKC", m.group(0)), "".join(out))
+    # "．" is the full-width full stop used after list numbers and in decimals.
+    changed = len(_FULLWIDTH_CHARS.findall(text))
+    if changed:
+        text = text.translate(_FULLWIDTH_TABLE)
+    text, n = _FULLWIDTH_RANGE.subn(lambda m: unicodedata.normalize("NFKC", m.group(0)), text)
     return text, changed + n
 
 
+_FULLWIDTH_CHARS = re.compile("[０-９Ａ-Ｚａ-ｚ％．]")
+_FULLWIDTH_TABLE = {cp: unicodedata.normalize("NFKC", chr(cp))
+                    for lo, hi in (("０", "９"), ("Ａ", "Ｚ"), ("ａ", "ｚ"), ("％", "％"), ("．", "．"))
+                    for cp in range(ord(lo), ord(hi) + 1)}
 _FULLWIDTH_RANGE = re.compile(r"(?<=\d)[－～](?=\d)")
 
 
@@ -188,9 +194,14 @@ def normalize_whitespace(text: str) -> tuple[str, int]:
 _ASCII_ALNUM = re.compile(r"[A-Za-z0-9]")
 
 
+_CHINESE_CONTEXT = re.compile(rf"[{CJK}{FULLWIDTH_PUNCT}]")
+_CJK_CHAR = re.compile(rf"[{CJK}]")
+_SENTENCE_STOP_BEFORE = re.compile(rf"[{CJK}”）》]")
+
+
 def _is_chinese(ch: str | None) -> bool:
     """Chinese context: a CJK character, a full-width sign, or a line edge (None)."""
-    return ch is None or bool(re.match(rf"[{CJK}{FULLWIDTH_PUNCT}]", ch))
+    return ch is None or bool(_CHINESE_CONTEXT.match(ch))
 
 
 def _neighbours(line: str, i: int) -> tuple[str | None, str | None]:
@@ -207,18 +218,28 @@ def _neighbours(line: str, i: int) -> tuple[str | None, str | None]:
 _FULL = {",": "，", ":": "：", ";": "；", "?": "？", "!": "！", "(": "（", ")": "）"}
 
 
+# The characters the punctuation rule may change; a line without any is left as it is.
+_PUNCT_CANDIDATE = re.compile(r'[(),;?!:".]')
+_PARENTHESIS = re.compile(r"[()（）]")
+_WRAPPED_TAIL = re.compile(r"\d{0,2}")
+_THOUSANDS = re.compile(r"\d{3}(?!\d)")
+
+
 def _normalize_punct_line(line: str, next_line: str = "") -> tuple[str, int]:
     """One line; ``next_line`` is looked at for a number wrapped at a thousands separator."""
+    if not _PUNCT_CANDIDATE.search(line):
+        return line, 0
     chars = list(line)
     changed = 0
     # Parentheses go by pairs: a pair is Chinese when its content or a neighbour is Chinese,
     # or it is a list marker such as (1) at the start of a line.
     stack: list[int] = []
     pairs: list[tuple[int, int]] = []
-    for i, ch in enumerate(chars):
-        if ch in "(（":
+    for match in _PARENTHESIS.finditer(line):
+        i = match.start()
+        if match.group(0) in "(（":
             stack.append(i)
-        elif ch in ")）" and stack:
+        elif stack:
             pairs.append((stack.pop(), i))
     paired = set()
     for a, b in pairs:
@@ -227,7 +248,7 @@ def _normalize_punct_line(line: str, next_line: str = "") -> tuple[str, int]:
             inner = "".join(chars[a + 1:b])
             before, _ = _neighbours(line, a)
             _, after = _neighbours(line, b)
-            chinese = (re.search(rf"[{CJK}]", inner) or (before is not None and _is_chinese(before))
+            chinese = (_CJK_CHAR.search(inner) or (before is not None and _is_chinese(before))
                        or (after is not None and _is_chinese(after)) or before is None)
             if chinese:
                 for pos, full in ((a, "（"), (b, "）")):
@@ -235,21 +256,24 @@ def _normalize_punct_line(line: str, next_line: str = "") -> tuple[str, int]:
                         chars[pos] = full
                         changed += 1
     quote_open = True
-    for i, ch in enumerate(chars):
+    for match in _PUNCT_CANDIDATE.finditer(line):
+        i = match.start()
+        ch = chars[i]
         before, after = _neighbours(line, i)
         if ch in "()" and i not in paired:
             if _is_chinese(before) or _is_chinese(after):
                 chars[i] = _FULL[ch]
                 changed += 1
         elif ch in ",;?!:":
-            rest = line[i + 1:]
-            if ch == "," and re.fullmatch(r"\d{0,2}", rest):
+            rest = None  # the rest of the line, taken only when a number may be wrapped
+            if ch == "," and _WRAPPED_TAIL.fullmatch(line, i + 1):
                 # A number wrapped at the line end (1,3 / 20人次, a PDF copy) continues below.
-                rest += next_line
+                rest = line[i + 1:] + next_line
                 after = rest[0] if rest else after
             if before and after and before.isdigit() and after.isdigit():
                 # 18,032 and 14:50 stay ASCII; so do digits around ; ? ! (rare, e.g. codes).
-                if ch == "," and not re.match(r"\d{3}(?!\d)", rest):
+                thousands = _THOUSANDS.match(rest) if rest is not None else _THOUSANDS.match(line, i + 1)
+                if ch == "," and not thousands:
                     chars[i] = "，"
                     changed += 1
                 continue
@@ -260,13 +284,14 @@ def _normalize_punct_line(line: str, next_line: str = "") -> tuple[str, int]:
                 chars[i] = _FULL[ch]
                 changed += 1
         elif ch == '"':
-            if re.search(rf"[{CJK}]", line):
+            if _CJK_CHAR.search(line):
                 chars[i] = "“" if quote_open else "”"
                 quote_open = not quote_open
                 changed += 1
         elif ch == ".":
             # A full stop after Chinese text ends a sentence; "1." and "18.3" stay.
-            if before is not None and re.match(rf"[{CJK}”）》]", before) and (after is None or _is_chinese(after)):
+            if (before is not None and _SENTENCE_STOP_BEFORE.match(before)
+                    and (after is None or _is_chinese(after))):
                 chars[i] = "。"
                 changed += 1
     return "".join(chars), changed
@@ -404,16 +429,18 @@ def join_broken_lines(text: str, *, min_line_chars: int = 15) -> tuple[str, int]
     """
     lines = text.split("\n")
     width = layout_width(lines)
+    # Each physical line tested once (a table row has at least two spaces: most lines have none).
+    table_rows = [line.count(" ") >= 2 and _TABLE_ROW.search(line) is not None for line in lines]
     out: list[str] = []
     joins = 0
     last_physical = ""  # the previous line as laid out, before any join
-    for line in lines:
+    for k, line in enumerate(lines):
         if out:
             prev = out[-1]
             full_line = width is not None and len(last_physical) >= width - 2
             marked = bool(HEADING_START.match(prev) or TITLE_LINE.search(prev)) and not _RUN_IN.search(prev)
             remainder = full_line and len(line) < width - 2 and not _ends_sentence(line)
-            table_row = bool(_TABLE_ROW.search(last_physical) or _TABLE_ROW.search(line))
+            table_row = table_rows[k - 1] or table_rows[k]  # the previous physical line, or this one
             if (prev and line and not _ends_sentence(prev) and len(prev) >= min_line_chars
                     and (not marked or remainder) and not HEADING_START.match(line) and not table_row):
                 sep = " " if re.match(r"[A-Za-z]", prev[-1]) and re.match(r"[A-Za-z]", line[0]) else ""
@@ -465,11 +492,14 @@ def cleaning_log(results: dict[str, CleanResult], *, files: dict[str, str] | Non
     1
     """
     rows = [
-        {"doc_id": doc_id, "file": (files or {}).get(doc_id, ""), "step": step, "count": int(count)}
+        (doc_id, (files or {}).get(doc_id, ""), step, int(count))
         for doc_id, result in results.items()
         for step, count in result.counts.items()
     ]
-    return pd.DataFrame(rows, columns=["doc_id", "file", "step", "count"])
+    columns = ["doc_id", "file", "step", "count"]
+    if not rows:
+        return pd.DataFrame(columns=columns)
+    return pd.DataFrame(dict(zip(columns, map(list, zip(*rows)))))
 
 
 def before_after(text: str, *, steps: list[str] | tuple[str, ...] | None = None, around: str = "",

@@ -165,9 +165,14 @@ def match_indicator(obj: str, clause: str, unit: str, kind: str, *, catalogue: p
     frames = ["", sentence_before] if sentence_before else [""]
     if elliptical and sentence_before:
         frames.reverse()
+    index = _keyword_index(entries)
+    own = index.entries_with_words(obj or "", clause or "")
     for frame in frames:
         best, best_score = None, None
-        for entry in entries:
+        # only entries with one of their ``any`` words in the text can fit, in catalogue order (ties
+        # go to the first entry)
+        candidates = sorted(own | index.entries_with_words(frame)) if frame else sorted(own)
+        for entry in map(entries.__getitem__, candidates):
             score = _score(entry, obj or "", clause or "", unit or "", kind or "", frame=frame,
                            context_words=context_words)
             if score is not None and (best_score is None or score > best_score):
@@ -177,32 +182,94 @@ def match_indicator(obj: str, clause: str, unit: str, kind: str, *, catalogue: p
     return None
 
 
+class _KeywordIndex:
+    """Which catalogue entries have one of their ``any`` words in a text: one Aho-Corasick pass
+    instead of testing every word of every entry."""
+
+    def __init__(self, entries: list) -> None:
+        import ahocorasick
+
+        self.by_word: dict[str, frozenset] = {}
+        for i, entry in enumerate(entries):
+            for word in entry.any:
+                self.by_word[word] = self.by_word.get(word, frozenset()) | {i}
+        self.automaton = ahocorasick.Automaton()
+        for word in self.by_word:
+            self.automaton.add_word(word, word)
+        if self.by_word:
+            self.automaton.make_automaton()
+
+    def entries_with_words(self, *texts: str) -> set[int]:
+        found: set[int] = set()
+        if not self.by_word:
+            return found
+        for text in texts:
+            if text:
+                for _, word in self.automaton.iter(text):
+                    found |= self.by_word[word]
+        return found
+
+
+_LAST_INDEX: list = [None, None]  # (entries list, its index): assign_indicators passes one list for all rows
+
+
+def _keyword_index(entries: list) -> _KeywordIndex:
+    entries_seen, index = _LAST_INDEX
+    if entries_seen is not entries:
+        index = _KeywordIndex(entries)
+        _LAST_INDEX[:] = [entries, index]
+    return index
+
+
+def _lookup(mapping: dict) -> pd.Series | dict:
+    """``mapping`` as the Series ``Series.map`` would build from it on every call (same values and
+    dtypes), built once."""
+    if not mapping:
+        return mapping
+    return pd.Series(list(mapping.values()), index=pd.Index(list(mapping.keys()), tupleize_cols=False))
+
+
+def _matching(catalogue: pd.DataFrame) -> tuple[list, pd.Series | dict, pd.Series | dict, frozenset]:
+    """What matching needs of a catalogue: its rows as a list, names and themes by id, and every
+    context word."""
+    entries = list(catalogue.itertuples(index=False))
+    return (entries, _lookup(dict(zip(catalogue["id"], catalogue["name_zh"]))),
+            _lookup(dict(zip(catalogue["id"], catalogue["theme"]))),
+            frozenset(w for entry in entries for w in entry.context))
+
+
+@lru_cache(maxsize=1)
+def _default_matching() -> tuple[list, pd.Series | dict, pd.Series | dict, frozenset]:
+    # the packaged catalogue is read once per process (as _read_yaml does), not once per report
+    return _matching(load_catalogue())
+
+
 def assign_indicators(quantities: pd.DataFrame, *, catalogue: pd.DataFrame | None = None) -> pd.DataFrame:
     """Copy of ``quantities`` with indicator_id, indicator_name (Chinese) and theme filled."""
-    catalogue = load_catalogue() if catalogue is None else catalogue
-    out = quantities.copy()
-    names = dict(zip(catalogue["id"], catalogue["name_zh"]))
-    themes = dict(zip(catalogue["id"], catalogue["theme"]))
-    entries = list(catalogue.itertuples(index=False))
-    context_words = frozenset(w for entry in entries for w in entry.context)
+    entries, names, themes, context_words = (_default_matching() if catalogue is None
+                                             else _matching(catalogue))
+    out = quantities.copy(deep=False)  # only whole columns are set below: the input stays as it was
+
+    def column(name: str) -> list:
+        return out[name].tolist() if name in out.columns else [""] * len(out)
+
     ids = []
-    for row in out.itertuples(index=False):
-        sentence = str(getattr(row, "sentence", "") or "")
-        quote = str(getattr(row, "quote", "") or "")
-        mention = str(getattr(row, "mention", "") or "")
+    for sentence, quote, mention, obj, unit, kind in zip(
+            column("sentence"), column("quote"), column("mention"), column("object"),
+            out["unit"].tolist(), out["kind"].tolist()):
+        sentence, quote, mention = str(sentence or ""), str(quote or ""), str(mention or "")
         pos = sentence.find(quote) if quote else -1
         number_at = pos + max(quote.find(mention), 0) if pos >= 0 and mention else -1
         in_list = number_at >= 0 and _in_list_of_quantities(sentence, number_at, number_at + len(mention))
         clause = _clause_before(sentence, quote, mention, note_reads_clause=not in_list) if sentence else quote
         before = sentence[: pos + len(quote)] if pos >= 0 else sentence
-        obj = getattr(row, "object", "")
         obj = "" if pd.isna(obj) else str(obj)
         # an item of a list of quantities (行政许可95项、行政处罚92项, or a breakdown in brackets)
         # is named by its own object only; other mentions whose clause fits nothing take their
         # topic from the sentence (其中调解结案34宗)
         if in_list:
             before = ""
-        ids.append(match_indicator(obj, clause, str(row.unit or ""), str(row.kind or ""), catalogue=entries,
+        ids.append(match_indicator(obj, clause, str(unit or ""), str(kind or ""), catalogue=entries,
                                    sentence_before=before, elliptical=_elliptical(clause, mention),
                                    context_words=context_words))
     out["indicator_id"] = pd.Series(ids, index=out.index, dtype="object")

@@ -115,10 +115,10 @@ def lookup_places(candidates: list[str], text: str) -> dict[str, str]:
     order of trust, then a vote over all place names in ``text``."""
     cp = _gazetteer()
     found = {"province": "", "city": "", "county": "", "adcode": ""}
-    for cand in candidates:
-        if not cand:
-            continue
-        row = cp.transform([cand]).iloc[0]
+    # One gazetteer call for all candidates (it reads each on its own), not one table per name.
+    names = [cand for cand in candidates if cand]
+    rows = cp.transform(names).to_dict("records") if names else []
+    for row in rows:
         province, city, county = (_clean_value(row[k]) for k in ("省", "市", "区"))
         if province and not found["province"]:
             found["province"] = province

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 
 from helpers import cache as cache_mod
 from helpers import clean, config, corpus, metadata, parallel, schema, store, structure
@@ -125,8 +126,9 @@ def build_corpus(raw_dir: str | Path, *, manifest=None, steps: list[str] | None 
     parts = tuple(p for p, wanted in (("tokens", tokens), ("quantities", quantities)) if wanted)
     stream = CorpusStream(raw_dir, manifest=manifest, steps=steps, documents=documents, parts=parts,
                           workers=workers, cache=cache, progress=progress)
-    final = list(stream)
-    tables = _chunk_tables(final, parts)
+    final = list(stream.entries())
+    tables = {name: _entry_frame(entry, columns)
+              for name, (entry, columns) in _chunk_entries(final, parts).items()}
     warn = pd.DataFrame(stream.warnings, columns=schema.WARNINGS).drop_duplicates(ignore_index=True)
     return Corpus(documents=tables["documents"], sections=tables["sections"], sentences=tables["sentences"],
                   cleaning_log=tables["cleaning_log"], warnings=warn, tokens=tables.get("tokens"),
@@ -147,6 +149,49 @@ def _concat(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
     if not frames:
         return pd.DataFrame(columns=columns)
     return pd.concat(frames, ignore_index=True)[columns]
+
+
+def _as_entry(value) -> cache_mod.FrameEntry:
+    return value if isinstance(value, cache_mod.FrameEntry) else cache_mod.FrameEntry(None, None, value)
+
+
+def _assemble(entries: list[cache_mod.FrameEntry], columns: list[str]) -> cache_mod.FrameEntry | None:
+    """Per-document tables joined as ``_concat`` joins their DataFrames, in Arrow when every one
+    is an Arrow table with the same dtypes (no pandas work); None when there is no row."""
+    entries = [e for e in entries if e.num_rows]
+    if not entries:
+        return None
+    first = entries[0]
+    if (first.table is not None and all(e.table is not None and e.dtypes == first.dtypes for e in entries)
+            and len(set(columns)) == len(columns) and set(columns) <= set(first.columns)):
+        joined = [_join_column([e.table.column(name) for e in entries]) for name in columns]
+        if all(column is not None for column in joined):
+            dtypes = dict(first.dtypes)
+            return cache_mod.FrameEntry(pa.table(joined, names=columns), tuple((c, dtypes[c]) for c in columns))
+    return cache_mod.FrameEntry(None, None, _concat([e.to_frame() for e in entries], columns))
+
+
+def _join_column(pieces: list[pa.ChunkedArray]) -> pa.ChunkedArray | None:
+    """One column from the same column of each document, dictionary-encoded ones decoded (once
+    for all when every piece is encoded) and all-null pieces given the others' type; None when
+    the types disagree otherwise."""
+    types = {piece.type for piece in pieces}
+    if len(types) > 1:
+        pieces = [p.cast(p.type.value_type) if pa.types.is_dictionary(p.type) else p for p in pieces]
+        types = {piece.type for piece in pieces}
+        typed = types - {pa.null()}
+        if len(typed) != 1:
+            return None
+        target = typed.pop()
+        pieces = [p.cast(target) if p.type != target else p for p in pieces]
+        types = {target}
+    kind = types.pop()
+    column = pa.chunked_array([chunk for piece in pieces for chunk in piece.chunks], type=kind)
+    return column.cast(kind.value_type) if pa.types.is_dictionary(kind) else column
+
+
+def _entry_frame(entry: cache_mod.FrameEntry | None, columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame(columns=columns) if entry is None else entry.to_frame()
 
 
 def write_corpus(result: Corpus, folder: str | Path) -> list[Path]:
@@ -383,17 +428,25 @@ class CorpusStream:
 
     # ---- second pass: the kept documents, one at a time
     def __iter__(self):
+        return self._results(frames="pandas")
+
+    def entries(self):
+        """The kept documents as :class:`DocumentResult` whose tables are
+        :class:`cache.FrameEntry` (Arrow, as cached): what ``process_corpus`` writes from."""
+        return self._results(frames="arrow")
+
+    def _results(self, *, frames: str):
         try:
             for summary, doc_id in self._decide(self._first_pass()):
-                yield self._load(summary, doc_id)
+                yield self._load(summary, doc_id, frames=frames)
         finally:
             if self._scratch is not None:
                 self._scratch.cleanup()
 
-    def _load(self, summary: dict, doc_id: str) -> DocumentResult:
+    def _load(self, summary: dict, doc_id: str, *, frames: str = "pandas") -> DocumentResult:
         name = summary["file"]
         base_key = summary["base_key"]
-        processed = self.cache.get(base_key)
+        processed = self.cache.get(base_key, frames=frames)
         if processed is cache_mod.MISSING:  # deleted or damaged since the first pass
             data = (self.raw_dir / name).read_bytes()
             _, row = self._base_key(name, data)
@@ -402,15 +455,45 @@ class CorpusStream:
         result = DocumentResult(processed)
         for part in self.parts:
             key = self._key(part, summary)
-            value = self.cache.get(key)
+            value = self.cache.get(key, frames=frames)
             if value is cache_mod.MISSING:
-                value = _compute_part(part, processed.sentences, file=name, lexicon=self.lexicon)
+                sentences = processed.sentences
+                if isinstance(sentences, cache_mod.FrameEntry):
+                    sentences = sentences.to_frame()
+                value = _compute_part(part, sentences, file=name, lexicon=self.lexicon)
                 self.cache.put(key, value)
             setattr(result, part, value)
         processed.document["duplicate_files"] = self._duplicates.get(name, "")
+        if frames == "arrow":
+            _to_entries(result)
         if doc_id != processed.document["doc_id"]:
+            if frames == "arrow":
+                _to_frames(result)
             _rename_result(result, processed.document["doc_id"], doc_id)
+            if frames == "arrow":
+                _to_entries(result)
         return result
+
+
+_RESULT_TABLES = (("processed", "sections"), ("processed", "sentences"), ("processed", "cleaning_log"),
+                  (None, "tokens"), (None, "quantities"))
+
+
+def _to_entries(result: DocumentResult) -> None:
+    """Every table of ``result`` as a :class:`cache.FrameEntry`."""
+    for owner, name in _RESULT_TABLES:
+        holder = result.processed if owner else result
+        value = getattr(holder, name)
+        if value is not None:
+            setattr(holder, name, _as_entry(value))
+
+
+def _to_frames(result: DocumentResult) -> None:
+    for owner, name in _RESULT_TABLES:
+        holder = result.processed if owner else result
+        value = getattr(holder, name)
+        if isinstance(value, cache_mod.FrameEntry):
+            setattr(holder, name, value.to_frame())
 
 
 def _rename_result(result: DocumentResult, old: str, new: str) -> None:
@@ -447,8 +530,17 @@ class _TableWriter:
         self._writer = None
         self._schema = None
 
+    def write_entry(self, entry: cache_mod.FrameEntry) -> None:
+        """Append an assembled table; an Arrow one goes to the file without pandas."""
+        if entry.table is None or self._writer is None or self._csv_file is not None:
+            self.write(entry.to_frame())  # the first chunk fixes the file's schema, as pandas gives it
+            return
+        table = entry.table.select(self._schema.names)
+        columns = [c if c.type == f.type else c.cast(f.type) for c, f in zip(table.columns, self._schema)]
+        self._writer.write_table(pa.Table.from_arrays(columns, schema=self._schema))
+        self.rows += table.num_rows
+
     def write(self, frame: pd.DataFrame) -> None:
-        import pyarrow as pa
         import pyarrow.parquet as pq
 
         if self._writer is None:
@@ -482,6 +574,24 @@ def _document_frame(results: list[DocumentResult]) -> pd.DataFrame:
     for col in ("n_chars", "n_sections", "n_sentences"):
         docs[col] = docs[col].astype("int64")
     return docs
+
+
+def _chunk_entries(results: list[DocumentResult], parts: tuple[str, ...]
+                   ) -> dict[str, tuple[cache_mod.FrameEntry | None, list[str]]]:
+    """``_chunk_tables`` of results whose tables are :class:`cache.FrameEntry`: each table
+    assembled (None when it has no row) with the columns it has when it is empty."""
+    tables = {
+        "documents": (cache_mod.FrameEntry(None, None, _document_frame(results)), DOCUMENT_COLUMNS),
+        "sections": (_assemble([r.processed.sections for r in results], SECTION_COLUMNS), SECTION_COLUMNS),
+        "sentences": (_assemble([r.processed.sentences for r in results], SENTENCE_COLUMNS), SENTENCE_COLUMNS),
+        "cleaning_log": (_assemble([r.processed.cleaning_log for r in results], schema.CLEANING_LOG),
+                         schema.CLEANING_LOG),
+    }
+    for part in parts:
+        entries = [getattr(r, part) for r in results]
+        columns = entries[0].columns if entries else []
+        tables[part] = (_assemble(entries, columns), columns)
+    return tables
 
 
 def _chunk_tables(results: list[DocumentResult], parts: tuple[str, ...]) -> dict[str, pd.DataFrame]:
@@ -521,11 +631,11 @@ def process_corpus(raw_dir: str | Path, *, out: str | Path, manifest=None, steps
     ok = False
     n_docs = 0
     try:
-        for chunk in parallel.chunked(stream, chunk_size):
+        for chunk in parallel.chunked(stream.entries(), chunk_size):
             n_docs += len(chunk)
-            for name, table in _chunk_tables(chunk, parts).items():
-                if len(table):
-                    writers[name].write(table)
+            for name, (entry, _) in _chunk_entries(chunk, parts).items():
+                if entry is not None and entry.num_rows:
+                    writers[name].write_entry(entry)
         ok = True
     finally:
         empty = _chunk_tables([], ())
@@ -556,9 +666,9 @@ def _per_document(sentences: pd.DataFrame, part: str, *, files: dict[str, str], 
             file = files.get(group["doc_id"].iloc[0], "")
             key = _part_key(part, sentences_digest(group), file=file, lexicon_hash=lexicon_hash)
             keys.append(key)
-            value = store_.get(key) if store_ is not None else cache_mod.MISSING
+            value = store_.get(key, frames="arrow") if store_ is not None else cache_mod.MISSING
             if value is not cache_mod.MISSING:
-                out[i] = value
+                out[i] = _as_entry(value)
                 continue
             yield _Task(i, file, "", sentences=group, parts=(part,), lexicon=lexicon, lexicon_hash=lexicon_hash)
 
@@ -567,10 +677,11 @@ def _per_document(sentences: pd.DataFrame, part: str, *, files: dict[str, str], 
         (key, blob), = blobs.items()
         if store_ is not None:
             store_.put_encoded(key, blob)
-        out[index] = cache_mod.decode(blob)
+        out[index] = _as_entry(cache_mod.decode(blob, frames="arrow"))
     if not groups:
         return _compute_part(part, sentences.iloc[:0], file="", lexicon=lexicon)
-    return _concat(out, list(out[0].columns))
+    columns = out[0].columns
+    return _entry_frame(_assemble(out, columns), columns)
 
 
 def corpus_tokens(sentences: pd.DataFrame, *, lexicon: str | Path | None = None, workers: int | None = None,

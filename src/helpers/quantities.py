@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import bisect
 import re
-import threading
 import unicodedata
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from pathlib import Path
 
@@ -39,6 +38,7 @@ _CN_PERCENT = r"百分之[零〇一二两三四五六七八九十百点]+"
 _BARE_SCALE = r"(?:万亿|百万|千万|百|千|万|亿)"
 _SCALE = r"(?:万亿|千万|百万|亿|万|千)"
 _RANGE_SEP = r"\s*[—–\-~～至到]\s*"
+_DIGIT_FIRST = re.compile(_DIGITS)
 _SCALES = {"万亿": 1e12, "千万": 1e7, "百万": 1e6, "亿": 1e8, "万": 1e4, "千": 1e3, "百": 1e2}
 _CLAUSE_BREAK = "，,；;。！？!?：:（）()[]【】\n\r"
 
@@ -74,7 +74,9 @@ class Rules:
     nouns: frozenset
     max_object_chars: int
     not_quantities: tuple  # (name, compiled pattern)
+    not_quantity_gates: tuple  # per pattern: the characters a match can start with (_first_chars), or None
     mention: re.Pattern = field(repr=False)
+    mention_start: re.Pattern | None = field(default=None, repr=False)  # where a mention can begin
 
 
 def _longest_first(words) -> tuple:
@@ -153,11 +155,112 @@ def load_rules(path: str | Path | None = None) -> Rules:
         nouns=frozenset(str(w) for w in data.get("nouns") or []),
         max_object_chars=int(data.get("max_object_chars", 18)),
         not_quantities=tuple(not_quantities),
+        not_quantity_gates=tuple(_first_chars(pattern) for _, pattern in not_quantities),
         mention=mention,
+        mention_start=_start_pattern(mention),
     )
 
 
+class _Unknown(Exception):
+    pass
+
+
+def _first_chars(pattern: re.Pattern) -> tuple[frozenset, bool, bool] | None:
+    """(characters, any digit, any space): what the first character of a non-empty match of
+    ``pattern`` can be, or None when the pattern is too intricate to say (then it always runs).
+
+    A text holding none of them cannot match, so its not-quantity search skips the pattern.
+
+    >>> chars, digit, space = _first_chars(re.compile(r"(?<!个)第\\s*\\d+|[（(]\\d"))
+    >>> sorted(chars), digit, space
+    (['(', '第', '（'], False, False)
+    """
+    from re import _constants as c, _parser
+
+    if pattern.flags & re.IGNORECASE or not isinstance(pattern.pattern, str):
+        return None
+    chars: set[str] = set()
+    kinds: set[str] = set()
+
+    def item(op, av) -> bool:  # adds the item's first characters; returns whether it can match empty
+        if op is c.LITERAL:
+            chars.add(chr(av))
+            return False
+        if op is c.IN:
+            for in_op, in_av in av:
+                if in_op is c.LITERAL:
+                    chars.add(chr(in_av))
+                elif in_op is c.RANGE:
+                    chars.update(map(chr, range(in_av[0], in_av[1] + 1)))
+                elif in_op is c.CATEGORY and in_av in (c.CATEGORY_DIGIT, c.CATEGORY_UNI_DIGIT):
+                    kinds.add("digit")
+                elif in_op is c.CATEGORY and in_av in (c.CATEGORY_SPACE, c.CATEGORY_UNI_SPACE):
+                    kinds.add("space")
+                else:
+                    raise _Unknown
+            return False
+        if op is c.BRANCH:
+            return any([sequence(branch) for branch in av[1]])
+        if op is c.SUBPATTERN:
+            if av[1] or av[2]:
+                raise _Unknown  # local flags
+            return sequence(av[3])
+        if op in (c.MAX_REPEAT, c.MIN_REPEAT, getattr(c, "POSSESSIVE_REPEAT", None)):
+            return sequence(av[2]) or av[0] == 0
+        if op in (c.AT, c.ASSERT, c.ASSERT_NOT):
+            return True  # zero width: what follows starts the match
+        raise _Unknown
+
+    def sequence(items) -> bool:
+        return all(item(op, av) for op, av in items)
+
+    try:
+        if sequence(_parser.parse(pattern.pattern, pattern.flags)):
+            return None  # can match the empty string: never skipped
+    except _Unknown:
+        return None
+    return frozenset(chars), "digit" in kinds, "space" in kinds
+
+
+def _start_pattern(pattern: re.Pattern) -> re.Pattern | None:
+    """One character class of where a match of ``pattern`` can begin (see _first_chars), or None."""
+    first = _first_chars(pattern)
+    if first is None:
+        return None
+    chars, digit, space = first
+    return re.compile("[" + "".join(map(re.escape, sorted(chars))) + ("\\d" if digit else "")
+                      + ("\\s" if space else "") + "]")
+
+
+def _matches(pattern: re.Pattern, start: re.Pattern | None, text: str):
+    """``pattern.finditer(text)`` for a pattern that never matches the empty string, trying it only
+    where ``start`` finds a character that can begin a match: the big mention pattern has no
+    literal start of its own, so the regex engine would try it at every character."""
+    if start is None:
+        yield from pattern.finditer(text)
+        return
+    pos, end = 0, len(text)
+    while pos < end:
+        found = start.search(text, pos)
+        if found is None:
+            return
+        at = found.start()
+        m = pattern.match(text, at)
+        if m is None:
+            pos = at + 1
+        else:
+            yield m
+            pos = m.end()
+
+
+_ANY_DIGIT = re.compile(r"\d")
+_ANY_SPACE = re.compile(r"\s")
+
+
 # ---- numbers ----------------------------------------------------------------------------------
+
+_DECIMAL = re.compile(r"\d+(?:\.\d+)?")
+
 
 def parse_number(text: str) -> float:
     """Value of one written number: Arabic (full- or half-width, thousands commas), fraction,
@@ -173,13 +276,17 @@ def parse_number(text: str) -> float:
     if "/" in text:
         top, bottom = text.split("/", 1)
         return float(top) / float(bottom)
-    if re.fullmatch(r"\d+(?:\.\d+)?", text):
+    if _DECIMAL.fullmatch(text):
         return float(text)
     if text in _SCALES:
         return _SCALES[text]
     import cn2an
 
     return float(cn2an.cn2an(text, "smart"))
+
+
+# the same few written numbers recur across a corpus (1, 100, 三): read each once
+_parse_number = lru_cache(maxsize=1 << 14)(parse_number)
 
 
 # ---- masking ----------------------------------------------------------------------------------
@@ -193,18 +300,36 @@ def not_quantity_spans(text: str, *, rules: Rules | None = None) -> list[tuple[i
     """
     rules = rules or load_rules()
     spans = []
-    for name, pattern in rules.not_quantities:
-        spans.extend((m.start(), m.end(), name) for m in pattern.finditer(text) if m.end() > m.start())
+    present = frozenset(text)
+    digit = space = None
+    for (name, pattern), gate in zip(rules.not_quantities, rules.not_quantity_gates):
+        if gate is not None:
+            chars, needs_digit, needs_space = gate
+            if chars.isdisjoint(present):
+                if needs_digit and digit is None:
+                    digit = _ANY_DIGIT.search(text) is not None
+                if needs_space and space is None:
+                    space = _ANY_SPACE.search(text) is not None
+                if not (needs_digit and digit or needs_space and space):
+                    continue  # no character of the text can start a match
+        for m in pattern.finditer(text):
+            if m.end() > m.start():
+                spans.append((m.start(), m.end(), name))
     return sorted(set(spans))
 
 
 class _Mask:
-    def __init__(self, spans):
-        self.spans = sorted(spans)
-        self.starts = [s for s, _, _ in self.spans]
+    """The not-quantity spans of one text, found on the first question: most sentences have no
+    candidate number that gets as far as asking."""
+
+    def __init__(self, text: str, rules: Rules):
+        self.text, self.rules, self.spans = text, rules, None
 
     def hit(self, start: int, end: int) -> str | None:
         """Class of a masked span that overlaps [start, end), or None."""
+        if self.spans is None:
+            self.spans = not_quantity_spans(self.text, rules=self.rules)
+            self.starts = [s for s, _, _ in self.spans]
         i = bisect.bisect_right(self.starts, end - 1)
         for s, e, name in self.spans[max(0, i - 40):i]:
             if s < end and e > start:
@@ -220,8 +345,33 @@ _VERBISH = {"v", "vd", "vi", "vl", "vg", "vf", "vx"}
 _MODIFIER = {"a", "b", "ag", "z"}
 
 
+class _PosCutter:
+    """``cut(text)``: jieba's part-of-speech tokens of ``text`` as (word, flag) pairs, remembered
+    per block. jieba tags each run of word characters between punctuation (its ``re_han_internal``
+    blocks) on its own, so the tokens of a text are those of its blocks in order; blocks recur
+    across clauses and reports (受理行政复议案件, 全市), and so do the unknown character runs its
+    HMM tags, the slowest part of tagging. Both memos are bounded."""
+
+    def __init__(self, tagger, blocks: re.Pattern) -> None:
+        self.tagger, self.blocks = tagger, blocks
+        unknown_runs = tagger._POSTokenizer__cut_detail  # the HMM pass over a run unknown to the dictionary
+        tagger._POSTokenizer__cut_detail = lru_cache(maxsize=1 << 14)(lambda run: tuple(unknown_runs(run)))
+        self._block = lru_cache(maxsize=1 << 15)(self._cut_block)
+        self.tagged: dict[int, tuple] = {}  # id(rules) -> (rules, memo of helpers.quantities._tag), see _tokens
+
+    def _cut_block(self, block: str) -> tuple:
+        return tuple((w.word, w.flag) for w in self.tagger.cut(block))
+
+    def cut(self, text: str) -> list[tuple[str, str]]:
+        out: list[tuple[str, str]] = []
+        for block in self.blocks.split(text):
+            if block:
+                out.extend(self._block(block))
+        return out
+
+
 @lru_cache(maxsize=4)
-def _pos_tokenizer(nouns: frozenset = frozenset()):
+def _pos_tokenizer(nouns: frozenset = frozenset()) -> _PosCutter:
     """A private jieba part-of-speech tokenizer that knows the project lexicon (helpers/data/
     lexicon.txt), so 行政复议, 法律明白人 stay whole, and the genre's ``nouns`` of the rules (占比,
     嘎查); the global jieba state is left alone."""
@@ -244,24 +394,27 @@ def _pos_tokenizer(nouns: frozenset = frozenset()):
             tokenizer.add_word(parts[0], None, tag)
     for word in nouns:
         tokenizer.add_word(word, None, "n")
-    return pseg.POSTokenizer(tokenizer)
-
-
-# Tagging is most of the time of find_quantities, and resolving the mentions of one sentence tags
-# the same clause several times: each sentence keeps a memo of its clauses' tokens (per thread).
-_SENTENCE_MEMO = threading.local()
+    return _PosCutter(pseg.POSTokenizer(tokenizer), pseg.re_han_internal)
 
 
 def _tokens(text: str, rules: Rules) -> list[tuple[str, str]]:
     """Part-of-speech tokens, with quoted or titled spans kept whole as nouns ("Q"), the genre's
     nouns (``rules.nouns``) tagged as nouns, noun endings (调解率) joined to their noun, and a
-    short note in brackets joined to the noun before it (村（社区）)."""
-    memo = getattr(_SENTENCE_MEMO, "tokens", None)
-    if memo is not None and _SENTENCE_MEMO.rules is rules:
-        if text not in memo:
-            memo[text] = tuple(_tag(text, rules))
-        return list(memo[text])
-    return _tag(text, rules)
+    short note in brackets joined to the noun before it (村（社区）).
+
+    Resolving the mentions of one sentence asks for the same clause several times, and clauses
+    recur across reports (其中, 受理行政复议案件): the tokens of a text are remembered (bounded),
+    with the tagger and per rules object."""
+    cutter = _pos_tokenizer(rules.nouns)
+    found = cutter.tagged.get(id(rules))
+    if found is None or found[0] is not rules:
+        found = (rules, lru_cache(maxsize=1 << 14)(lambda clause: tuple(_tag(clause, rules))))
+        cutter.tagged[id(rules)] = found
+    return list(found[1](text))
+
+
+# quoted or titled spans, and short notes in brackets: never cut by the tagger
+_WHOLE_PIECE = re.compile(r"“[^“”]*”|《[^《》]*》|「[^「」]*」|\"[^\"]*\"|[（(][^（）()\d，,。；;]{1,6}[）)]")
 
 
 def _tag(text: str, rules: Rules) -> list[tuple[str, str]]:
@@ -269,7 +422,7 @@ def _tag(text: str, rules: Rules) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     pos = 0
     pieces = []
-    for m in re.finditer(r"“[^“”]*”|《[^《》]*》|「[^「」]*」|\"[^\"]*\"|[（(][^（）()\d，,。；;]{1,6}[）)]", text):
+    for m in _WHOLE_PIECE.finditer(text):
         pieces.append((text[pos:m.start()], False))
         pieces.append((m.group(), True))
         pos = m.end()
@@ -284,23 +437,40 @@ def _tag(text: str, rules: Rules) -> list[tuple[str, str]]:
             else:
                 out.append((piece, "Q"))
             continue
-        for w in pos_cut(piece):
-            if w.word in rules.noun_suffixes and out and out[-1][1] not in {"x", "m", "q", "Q"}:
-                out.append((out.pop()[0] + w.word, "n"))
+        for word, flag in pos_cut(piece):
+            if word in rules.noun_suffixes and out and out[-1][1] not in {"x", "m", "q", "Q"}:
+                out.append((out.pop()[0] + word, "n"))
                 _join_rate_words(out, rules)
                 continue
-            if w.word.endswith("率") and len(w.word) > 1:
-                out.append((w.word, "n"))
+            if word.endswith("率") and len(word) > 1:
+                out.append((word, "n"))
                 _join_rate_words(out, rules)
                 continue
-            glued = next((n for n in rules.nouns if len(n) >= 2 and len(w.word) > len(n) and w.word.endswith(n)
-                          and w.flag not in _NOUNISH), "")
+            glued = "" if flag in _NOUNISH else _glued_noun(word, rules)
             if glued:  # 调解纠纷 (tagged as a state word): the verb and the noun it governs
-                out.append((w.word[:-len(glued)], "v"))
+                out.append((word[:-len(glued)], "v"))
                 out.append((glued, "n"))
             else:
-                out.append((w.word, "n" if w.word in rules.nouns else w.flag))
+                out.append((word, "n" if word in rules.nouns else flag))
     return out
+
+
+_GLUE: dict[int, tuple] = {}
+
+
+def _glued_noun(word: str, rules: Rules) -> str:
+    """A noun of the rules (two or more characters) that ``word`` ends with and is longer than,
+    or ""; where several fit, the first in the order of ``rules.nouns``."""
+    found = _GLUE.get(id(rules))
+    if found is None or found[0] is not rules:
+        nouns = tuple(n for n in rules.nouns if len(n) >= 2)
+        found = (rules, nouns, frozenset(nouns), sorted({len(n) for n in nouns}))
+        _GLUE[id(rules)] = found
+    _, nouns, noun_set, lengths = found
+    fits = [word[-k:] for k in lengths if k < len(word) and word[-k:] in noun_set]
+    if len(fits) <= 1:
+        return fits[0] if fits else ""
+    return next(n for n in nouns if n in fits)
 
 
 def _join_rate_words(out: list, rules: Rules) -> None:
@@ -423,7 +593,7 @@ def _object_after(segment: str, rules: Rules, *, unit: str = "") -> tuple[str, b
     2个全市首批政务服务便民点 the service points, 450人次参训 the verb 参训."""
     if not segment or segment[0] in _CLAUSE_BREAK and segment[0] not in "（(" or segment[0] in "、和及与":
         return "", False, 0
-    if any(segment.startswith(w) for w in rules.no_object_after):
+    if segment.startswith(rules.no_object_after):
         return "", False, 0
     toks = _tokens(segment[: rules.max_object_chars + 8], rules)
     skipped = 0
@@ -532,7 +702,7 @@ def _clause_end(text: str, pos: int) -> int:
 
 def _candidates(text: str, rules: Rules, mask: _Mask):
     """Validated regex matches with their value, unit and approximation (no object yet)."""
-    for m in rules.mention.finditer(text):
+    for m in _matches(rules.mention, rules.mention_start, text):
         if m.end() == m.start():
             continue
         g = m.groupdict()
@@ -561,13 +731,11 @@ def _candidates(text: str, rules: Rules, mask: _Mask):
             if g["ap2"] and (g["scale"] or g["scale1"]):
                 end = m.end("ap2")  # 400万以上
         number_text = g["cnpct"] or g["num"] or g["bare"]
-        is_cn = bool(g["num"]) and not re.match(_DIGITS, g["num"]) and not g["cnpct"]
+        is_cn = bool(g["num"]) and not _DIGIT_FIRST.match(g["num"]) and not g["cnpct"]
         if g["bare"]:
             before = text[:start]
-            if not unit or not any(before.endswith(w) for w in rules.bare_scale_after):
+            if not unit or not before.endswith(rules.bare_scale_after):
                 continue
-        if mask.hit(start, end):
-            continue
         if not unit and not g["cnpct"]:
             if not (scale_word and rules.allow_scale_without_unit and not is_cn and not g["bare"]):
                 continue
@@ -579,9 +747,12 @@ def _candidates(text: str, rules: Rules, mask: _Mask):
                 continue
         if g["num2"] and g["num"] and not g["sep"]:
             continue
+        # last of the tests that drop a match: the mask is the costly one
+        if mask.hit(start, end):
+            continue
         try:
-            value = parse_number(number_text)
-            value2 = parse_number(g["num2"]) if g["num2"] else None
+            value = _parse_number(number_text)
+            value2 = _parse_number(g["num2"]) if g["num2"] else None
         except Exception:  # a string cn2an cannot read is not a number
             continue
         scale = _SCALES.get(scale_word, 1.0)
@@ -593,14 +764,18 @@ def _candidates(text: str, rules: Rules, mask: _Mask):
             value *= scale
             value2 = value2 * scale if value2 is not None else None
         # approximation markers
-        marker_before = next((w for w in rules.approx_before if text[:start].endswith(w)), "")
+        # one C-level test for the usual case of no marker; the word itself in rule order
+        head = text[:start]
+        marker_before = (next(w for w in rules.approx_before if head.endswith(w))
+                         if head.endswith(rules.approx_before) else "")
         markers = [marker_before, g["ap1"] or ""]
         if g["ap2"] and end == m.end("ap2"):
             markers.append(g["ap2"])
         if unit and rules.units.get(unit, {}).get("approx"):
             markers.append("多")
         if g["bare"] and not marker_before:
-            marker_before = next((w for w in rules.bare_scale_after if text[:start].endswith(w)), "")
+            marker_before = (next(w for w in rules.bare_scale_after if head.endswith(w))
+                             if head.endswith(rules.bare_scale_after) else "")
             markers[0] = marker_before if marker_before in rules.approx_before else ""
         marker = "".join(dict.fromkeys(w for w in markers if w))
         mention_start = start - len(marker_before) if marker_before else start
@@ -621,10 +796,11 @@ def _kind(text: str, cand: dict, rules: Rules) -> tuple[str, str]:
     unit = cand["unit"]
     kind = rules.units[unit]["kind"] if unit in rules.units else "count"
     before = text[_clause_start(text, cand["start"]):cand["start"]]
-    immediate = next((w for w in rules.change_immediate if before.endswith(w)), "")
+    immediate = (next(w for w in rules.change_immediate if before.endswith(w))
+                 if before.endswith(rules.change_immediate) else "")
     after = text[cand["end"]:cand["end"] + 1]
     is_change = kind == "change"
-    if immediate and not any(before.endswith(w) for w in rules.change_not_followed_by_level):
+    if immediate and not before.endswith(rules.change_not_followed_by_level):
         is_change = True
     if kind == "percentage" and any(w in before for w in rules.change_clause):
         is_change = True
@@ -657,8 +833,7 @@ def find_quantities(text: str, *, rules: Rules | None = None) -> list[Mention]:
     [(6.0, '街道行政执法队'), (30.0, '街道行政执法队')]
     """
     rules = rules or load_rules()
-    _SENTENCE_MEMO.rules, _SENTENCE_MEMO.tokens = rules, {}  # a fresh memo for this sentence
-    mask = _Mask(not_quantity_spans(text, rules=rules))
+    mask = _Mask(text, rules)
     cands = list(_candidates(text, rules, mask))
     mentions: list[Mention] = []
     cursor = 0
@@ -673,7 +848,7 @@ def find_quantities(text: str, *, rules: Rules | None = None) -> list[Mention]:
         before_phrase, offset, before_is_noun = _object_before(segment, rules)
         kind, direction = _kind(text, cand, rules)
         lead = segment.strip()
-        subset = next((w for w in rules.subset_words if lead.startswith(w)), "")
+        subset = next(w for w in rules.subset_words if lead.startswith(w)) if lead.startswith(rules.subset_words) else ""
         # nothing but subset or linking words before the number in its clause
         opens_clause = not _strip_linking(_tokens(lead[len(subset):], rules), rules) if lead[len(subset):] else True
         # what the sentence counted before in the same unit: 行政诉讼案件6件，其中1件…，3件胜诉
@@ -752,7 +927,9 @@ def _assign_respectively(mentions: list[Mention], text: str) -> None:
         break
 
 
+_MENTION_FIELDS = [f.name for f in fields(Mention)]
 _CELL_SPLIT = re.compile(r" +")
+_CELL = re.compile(r"[^ ]+")
 _PROSE = re.compile(r"[，。；;！？!?：:]|,(?!\d{3})")
 
 
@@ -761,7 +938,7 @@ def _table_cells(text: str) -> list[tuple[int, int]] | None:
     no prose punctuation, as Word and PDF tables come out of cleaning), or None."""
     if _PROSE.search(text) or "  " in text.strip():
         return None
-    cells = [(m.start(), m.end()) for m in re.finditer(r"[^ ]+", text)]
+    cells = [(m.start(), m.end()) for m in _CELL.finditer(text)]
     if len(cells) < 3 or any(e - s > 20 for s, e in cells):
         return None
     return cells
@@ -778,6 +955,8 @@ def table_columns(sentences: pd.DataFrame, *, rules: Rules | None = None) -> dic
     """
     rules = rules or load_rules()
     out = {}
+    if not any(_table_cells(str(text)) is not None for text in sentences["text"].tolist()):
+        return out  # no table row at all (most reports)
     for _, doc in sentences.groupby("doc_id", sort=False):
         header = None
         for sent in doc.sort_values("sentence_id").itertuples(index=False):
@@ -811,26 +990,31 @@ def extract_quantities(sentences: pd.DataFrame, *, documents: pd.DataFrame | Non
         files = dict(zip(documents["doc_id"], documents["file"]))
     rows = []
     tables = table_columns(sentences, rules=rules)
-    for sent in sentences.itertuples(index=False):
-        text = str(sent.text)
-        base = int(sent.start)
-        cells = tables.get((sent.doc_id, sent.sentence_id), [])
+    for doc_id, sentence_id, text, base in zip(sentences["doc_id"].tolist(), sentences["sentence_id"].tolist(),
+                                               sentences["text"].tolist(), sentences["start"].tolist()):
+        text = str(text)
+        base = int(base)
+        cells = tables.get((doc_id, sentence_id), [])
         for m in find_quantities(text, rules=rules):
-            row = asdict(m)
+            row = {name: getattr(m, name) for name in _MENTION_FIELDS}
             # a cell of a table row: the column header says which year or group it belongs to
             row["column"] = next((h for s, e, h in cells if s <= m.start < e), "")
             if row["low"] is None:  # a single number is its own range
                 row["low"] = row["high"] = row["value"]
             row.update(
-                doc_id=sent.doc_id, file=files.get(sent.doc_id), sentence_id=sent.sentence_id,
+                doc_id=doc_id, file=files.get(doc_id), sentence_id=sentence_id,
                 indicator_id=None, indicator_name=None, sentence=text,
                 start=base + m.start, end=base + m.end,
                 quote_start=base + m.quote_start, quote_end=base + m.quote_end,
             )
             rows.append(row)
     columns = schema.QUANTITIES + EXTRA_COLUMNS
-    out = pd.DataFrame(rows, columns=columns)
+    # column by column: a frame from a list of row dicts costs more than finding the mentions
+    out = (pd.DataFrame({col: [row[col] for row in rows] for col in columns}) if rows
+           else pd.DataFrame(rows, columns=columns))
     for col in ("value", "low", "high"):
-        out[col] = pd.to_numeric(out[col], errors="coerce").astype("float64")
-    out["approx"] = out["approx"].astype(bool)
+        if out[col].dtype != "float64":  # as built from floats they already are
+            out[col] = pd.to_numeric(out[col], errors="coerce").astype("float64")
+    if out["approx"].dtype != bool:
+        out["approx"] = out["approx"].astype(bool)
     return out

@@ -22,6 +22,7 @@ import html
 import json
 import os
 import platform
+import re
 import subprocess
 import sys
 import time
@@ -52,7 +53,7 @@ class NotebookRun:
     """What happened to one notebook in a run (one row of the report's run record)."""
 
     name: str
-    status: str = "not run"  # ok | failed | not run
+    status: str = "not run"  # ok | failed | stopped (another notebook failed) | not run
     started: str = ""
     seconds: float | None = None
     parameters: dict = field(default_factory=dict)
@@ -135,9 +136,13 @@ def parameters_for(declared: dict[str, str], given: dict) -> dict:
     return {key: _coerce(value, declared[key]) for key, value in given.items() if key in declared}
 
 
-def execute(notebook: Path, output: Path, parameters: dict, *, cwd: Path, kernel: str = KERNEL) -> None:
+def execute(notebook: Path, output: Path, parameters: dict, *, cwd: Path, kernel: str = KERNEL,
+            stopper: "Stopper | None" = None) -> None:
     """Execute ``notebook`` into ``output`` with papermill, saving after every cell so a failure
-    leaves the partial notebook; raise ``NotebookFailed`` naming the cell and the error."""
+    leaves the partial notebook; raise ``NotebookFailed`` naming the cell and the error.
+
+    ``stopper`` lets another thread stop the run (``NotebookStopped``): the runner does when a
+    notebook running beside this one fails."""
     import logging
 
     import papermill
@@ -152,8 +157,14 @@ def execute(notebook: Path, output: Path, parameters: dict, *, cwd: Path, kernel
             progress_bar=False, log_output=False, request_save_on_cell_execute=True,
             # keep the kernel's own start-up notices (transport, ports) off the terminal
             extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
+            **(stopper.client_options() if stopper else {}),
         )
+    except NotebookStopped as err:
+        raise NotebookStopped(f"{notebook.stem}: {err}") from None
     except PapermillExecutionError as err:
+        if stopper and stopper.stopped:
+            raise NotebookStopped(f"{notebook.stem}: stopped in cell "
+                                  f"{_source_cell_number(notebook, err.source, err.cell_index)}") from err
         first_line = next((line for line in err.source.splitlines() if line.strip()), "")
         raise NotebookFailed(
             f"{notebook.stem}: cell {_source_cell_number(notebook, err.source, err.cell_index)} "
@@ -162,6 +173,54 @@ def execute(notebook: Path, output: Path, parameters: dict, *, cwd: Path, kernel
         ) from err
     except Exception as err:  # kernel died, timed out, could not start
         raise NotebookFailed(f"{notebook.stem}: {type(err).__name__}: {err}") from err
+
+
+class NotebookStopped(NotebookFailed):
+    """The run stopped this notebook (another one failed)."""
+
+
+class Stopper:
+    """Stops a notebook running in another thread: no further cell starts, and the cell running
+    now is interrupted in its kernel (KeyboardInterrupt)."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self._event = threading.Event()
+        self._kernel = None
+
+    @property
+    def stopped(self) -> bool:
+        return self._event.is_set()
+
+    def stop(self) -> None:
+        from jupyter_core.utils import run_sync
+
+        self._event.set()
+        kernel = self._kernel
+        try:
+            if kernel is not None and kernel.has_kernel:
+                run_sync(kernel.interrupt_kernel)()
+        except Exception:  # noqa: BLE001 - the kernel may be exiting on its own
+            pass
+
+    def client_options(self) -> dict:
+        """Options for nbclient's NotebookClient: a kernel manager class that reports each new
+        kernel here, and a check before every cell."""
+        from jupyter_client.manager import AsyncKernelManager
+
+        stopper = self
+
+        class ReportedKernelManager(AsyncKernelManager):
+            def __init__(self, **kwargs):
+                super().__init__(**kwargs)
+                stopper._kernel = self
+
+        def before_cell(cell, cell_index):
+            if stopper.stopped:
+                raise NotebookStopped(f"stopped before cell {cell_index + 1}")
+
+        return {"kernel_manager_class": ReportedKernelManager, "on_cell_start": before_cell}
 
 
 def _source_cell_number(notebook: Path, source: str, fallback_index: int) -> int:
@@ -336,24 +395,32 @@ def _is_cjk(char: str) -> bool:
     return any(low <= code <= high for low, high in _CJK_SPANS)
 
 
-def embedded_font_css(page: str) -> str:
-    """A ``<style>`` with ``@font-face`` for the Chinese characters of ``page`` (a subset of the
-    bundled Simplified Chinese face, as a data URI) put first in the page's font stacks; "" when
-    the page has no Chinese. ``unicode-range`` keeps Latin text in the page's own fonts."""
-    from bs4 import BeautifulSoup
+_CJK_CHAR = re.compile("[" + "".join(f"\\U{low:08x}-\\U{high:08x}" for low, high in _CJK_SPANS) + "]")
+_NOT_TEXT = re.compile(r"<(style|script)\b.*?</\1\s*>|<!--.*?-->|<[^>]*>", re.DOTALL | re.IGNORECASE)
 
-    soup = BeautifulSoup(page, "html.parser")
-    for node in soup(["style", "script"]):
-        node.decompose()
-    chars = "".join(sorted({c for c in soup.get_text() + (soup.title.string if soup.title and soup.title.string else "")
-                            if _is_cjk(c)}))
+
+def page_cjk_chars(page: str) -> str:
+    """The Chinese characters a reader sees in ``page`` (text and title; not markup, styles or
+    scripts), sorted, each once.
+
+    >>> page_cjk_chars('<html><head><title>报告</title><style>p{}</style></head><p title="矿">普法&#27861;</p></html>')
+    '告报普法'
+    """
+    text = html.unescape(_NOT_TEXT.sub(" ", page))
+    return "".join(sorted(set(_CJK_CHAR.findall(text))))
+
+
+def embedded_font_css(page: str, *, chars: str | None = None) -> str:
+    """A ``<style>`` with ``@font-face`` for the Chinese characters of ``page`` (or ``chars``; a
+    subset of the bundled Simplified Chinese face, as a data URI) put first in the page's font
+    stacks; "" when there is no Chinese. ``unicode-range`` keeps Latin text in the page's own fonts."""
+    chars = page_cjk_chars(page) if chars is None else "".join(sorted(set(chars)))
     return _font_face_css(chars) if chars else ""
 
 
 @functools.lru_cache(maxsize=8)
 def _font_face_css(chars: str) -> str:
-    """The style element for exactly these characters (the full and the results-only page of a
-    notebook usually share it)."""
+    """The style element for exactly these characters (cached: the pages of one notebook share it)."""
     import base64
     import io
 
@@ -364,6 +431,9 @@ def _font_face_css(chars: str) -> str:
     options = subset.Options()
     options.hinting = False
     options.desubroutinize = True
+    # horizontal text needs no OpenType layout features (vertical forms, alternates): dropping
+    # them halves both the file and the time to subset it
+    options.layout_features = []
     font = subset.load_font(str(plots.cjk_font_path()), options)
     subsetter = subset.Subsetter(options)
     subsetter.populate(unicodes=[ord(c) for c in chars])
@@ -379,9 +449,9 @@ def _font_face_css(chars: str) -> str:
             f"body{{font-family:{stack};}}</style>")
 
 
-def with_embedded_font(page: str) -> str:
+def with_embedded_font(page: str, *, chars: str | None = None) -> str:
     """``page`` with ``embedded_font_css`` added at the end of its head."""
-    css = embedded_font_css(page)
+    css = embedded_font_css(page, chars=chars)
     return page.replace("</head>", css + "</head>", 1) if css else page
 
 
@@ -393,25 +463,51 @@ def write_html(page: str, target: Path) -> Path:
     return write_text(page, target)
 
 
-def export_html(executed: Path, target: Path, *, code: bool = True, title: str | None = None) -> Path:
-    """Convert an executed notebook to one self-contained, script-free HTML file (figures embedded);
-    ``code=False`` leaves out the code cells and prompts, for readers who want only the results."""
+@functools.lru_cache(maxsize=2)
+def _exporter(code: bool):
+    """One HTML exporter per page kind, built once per process (loading the templates is slow)."""
     import logging
 
-    import nbformat
     from jinja2 import DictLoader
     from nbconvert import HTMLExporter
 
-    notebook = nbformat.read(executed, as_version=4)
     exporter = HTMLExporter(
         template_name="lab", extra_loaders=[DictLoader({"fazhi.html.j2": _TEMPLATE})],
         template_file="fazhi.html.j2", embed_images=True,
         exclude_input=not code, exclude_input_prompt=not code, exclude_output_prompt=not code,
     )
     exporter.log.setLevel(logging.ERROR)  # "alternative text is missing" on every figure
-    exporter.register_preprocessor(_sanitizer_class()(), enabled=True)
-    page, _ = exporter.from_notebook_node(notebook, resources={"metadata": {"name": title or executed.stem}})
+    return exporter
+
+
+def _sanitized_notebook(executed: Path):
+    import nbformat
+
+    notebook = nbformat.read(executed, as_version=4)
+    notebook, _ = _sanitizer_class()().preprocess(notebook, {})
+    return notebook
+
+
+def _render(notebook, *, code: bool, title: str) -> str:
+    page, _ = _exporter(code).from_notebook_node(notebook, resources={"metadata": {"name": title}})
+    return page
+
+
+def export_html(executed: Path, target: Path, *, code: bool = True, title: str | None = None) -> Path:
+    """Convert an executed notebook to one self-contained, script-free HTML file (figures embedded);
+    ``code=False`` leaves out the code cells and prompts, for readers who want only the results."""
+    page = _render(_sanitized_notebook(executed), code=code, title=title or executed.stem)
     return write_html(with_embedded_font(page), target)
+
+
+def export_pages(executed: Path, full: Path, results: Path, *, title: str | None = None) -> tuple[Path, Path]:
+    """Both pages of ``export_html`` (with code, results only) from one reading and sanitizing of
+    the notebook; they embed one font subset, holding the Chinese of either page."""
+    notebook = _sanitized_notebook(executed)
+    pages = [_render(notebook, code=code, title=title or executed.stem) for code in (True, False)]
+    chars = "".join(page_cjk_chars(page) for page in pages)
+    return (write_html(with_embedded_font(pages[0], chars=chars), full),
+            write_html(with_embedded_font(pages[1], chars=chars), results))
 
 
 # --------------------------------------------------------------------------- run record
@@ -526,7 +622,7 @@ body{font-family:system-ui,-apple-system,"Segoe UI",helvetica,arial,sans-serif;
 h1{font-size:1.6em;margin-bottom:0}h2{border-bottom:1px solid #ddd;padding-bottom:4px;margin-top:2em}
 table{border-collapse:collapse;font-size:.9em;margin:8px 0}th,td{border:1px solid #ddd;padding:4px 8px;
   text-align:left;vertical-align:top}th{background:#f5f5f5}code,.mono{font-family:monospace;font-size:.85em}
-.ok{color:#009E73;font-weight:bold}.failed{color:#D55E00;font-weight:bold}.not-run{color:#777}
+.ok{color:#009E73;font-weight:bold}.failed{color:#D55E00;font-weight:bold}.not-run{color:#777}.stopped{color:#777;font-weight:bold}
 .error{background:#fff3ef;border-left:4px solid #D55E00;padding:8px 12px;white-space:pre-wrap}
 .gallery{display:grid;grid-template-columns:repeat(auto-fill,minmax(340px,1fr));gap:16px}
 figure{margin:0;border:1px solid #ddd;padding:8px;background:#fff}
@@ -624,6 +720,110 @@ combined SHA-256 <span class="mono">{_e(inputs['sha256'])}</span></p>
 
 # --------------------------------------------------------------------------- the run
 
+# Which notebooks of the collection read the tables of which: 02 and 03 need only 01, so they run
+# side by side. A notebook missing here waits for every notebook before it in the run order.
+NOTEBOOK_NEEDS = {
+    "01_cleaning": (),
+    "02_term_frequency": ("01_cleaning",),
+    "03_indicators": ("01_cleaning",),
+    "04_visualization": ("01_cleaning", "02_term_frequency", "03_indicators"),
+}
+
+
+def notebook_needs(names: Sequence[str], order: Sequence[str]) -> dict[str, set[str]]:
+    """Notebook -> the notebooks of this run it must wait for (``NOTEBOOK_NEEDS``; otherwise every
+    earlier one in ``order``).
+
+    >>> notebook_needs(["01_cleaning", "02_term_frequency", "03_indicators"], config.NOTEBOOK_ORDER)["03_indicators"]
+    {'01_cleaning'}
+    >>> notebook_needs(["01_read", "02_breaks"], ["01_read", "02_breaks"])["02_breaks"]
+    {'01_read'}
+    """
+    needs = {}
+    for name in names:
+        wanted = NOTEBOOK_NEEDS.get(name)
+        if wanted is None:
+            wanted = order[:list(order).index(name)] if name in order else names[:list(names).index(name)]
+        needs[name] = set(wanted) & set(names)
+    return needs
+
+
+def parallel_notebooks() -> int:
+    """How many notebooks run at once: one per core, at most two (the collection is never wider)."""
+    return max(1, min(2, os.cpu_count() or 1))
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
+
+
+def _run_notebooks(runs: list[NotebookRun], *, notebooks_dir: Path, order: Sequence[str], executed_dir: Path,
+                   html_dir: Path, reports: Path, kernel: str, say: Callable[[str], None]) -> str:
+    """Execute ``runs`` as soon as the notebooks they need are done, two at a time, exporting the
+    HTML of each finished notebook while the next ones run. The first failure stops the run:
+    notebooks running beside it are stopped, later ones never start. Returns the error ("" when
+    every notebook ran)."""
+    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+
+    by_name = {run.name: run for run in runs}
+    needs = notebook_needs([run.name for run in runs], order)
+    width = parallel_notebooks()
+    pending = [run.name for run in runs]
+    done: set[str] = set()
+    running: dict = {}  # future -> (run, stopper, start time)
+    exports = []
+    error = ""
+
+    def run_one(run: NotebookRun, stopper: Stopper) -> None:
+        execute(notebooks_dir / f"{run.name}.ipynb", executed_dir / f"{run.name}.ipynb", run.parameters,
+                cwd=notebooks_dir, kernel=kernel, stopper=stopper)
+
+    with ThreadPoolExecutor(max_workers=width, thread_name_prefix="notebook") as pool, \
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="html") as html_pool:
+        while True:
+            ready = [name for name in pending if needs[name] <= done] if not error else []
+            for name in ready[:width - len(running)]:
+                pending.remove(name)
+                run = by_name[name]
+                run.executed = _relative(executed_dir / f"{name}.ipynb", reports)
+                run.started = _now()
+                say(f"[{len(runs) - len(pending)}/{len(runs)}] {name} …")
+                stopper = Stopper()
+                running[pool.submit(run_one, run, stopper)] = (run, stopper, time.perf_counter())
+            if not running:
+                break
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                run, _, tick = running.pop(future)
+                executed = executed_dir / f"{run.name}.ipynb"
+                try:
+                    future.result()
+                    run.status = "ok"
+                    done.add(run.name)
+                except NotebookStopped as err:
+                    run.status, run.error = "stopped", str(err)
+                except NotebookFailed as err:
+                    run.status, run.error = "failed", str(err)
+                    if not error:
+                        error = f"{err}\nThe partially executed notebook is kept at {executed}; "
+                        others = [other for other, _, _ in running.values()]
+                        error += (f"{', '.join(o.name for o in others)} stopped; " if others else "")
+                        error += "later notebooks were not run."
+                        for _, stopper, _ in running.values():
+                            stopper.stop()
+                run.seconds = round(time.perf_counter() - tick, 2)
+                if executed.exists():
+                    html_file, results_file = html_dir / f"{run.name}.html", html_dir / f"{run.name}.results.html"
+                    exports.append(html_pool.submit(export_pages, executed, html_file, results_file, title=run.name))
+                    run.html, run.html_results = _relative(html_file, reports), _relative(results_file, reports)
+                say(f"      {run.name}: {run.status} in {run.seconds:.1f} s")
+                if run.status == "failed" and error.startswith(run.error):
+                    say(f"error: {error}")
+        for export in exports:
+            export.result()
+    return error
+
+
 def _relative(path: Path, base: Path) -> str:
     return Path(os.path.relpath(path, base)).as_posix()
 
@@ -688,34 +888,11 @@ def run_collection(*, only: Iterable[str] | None = None, parameters: dict | None
 
     started_at = time.time()
     started = datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
-    runs = [NotebookRun(name=name) for name in names]
-    error = ""
-    for position, run in enumerate(runs, start=1):
-        values = {k: v for k, v in path_values.items() if v is not None}
-        values.update(given)
-        run.parameters = parameters_for(declared[run.name], values)
-        executed = executed_dir / f"{run.name}.ipynb"
-        run.executed = _relative(executed, reports)
-        run.started = datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
-        say(f"[{position}/{len(runs)}] {run.name} …")
-        tick = time.perf_counter()
-        try:
-            execute(notebooks_dir / f"{run.name}.ipynb", executed, run.parameters, cwd=notebooks_dir, kernel=kernel)
-            run.status = "ok"
-        except NotebookFailed as err:
-            run.status, run.error = "failed", str(err)
-            error = (f"{err}\nThe partially executed notebook is kept at {executed}; "
-                     f"later notebooks were not run.")
-        run.seconds = round(time.perf_counter() - tick, 2)
-        if executed.exists():
-            html_file, results_file = html_dir / f"{run.name}.html", html_dir / f"{run.name}.results.html"
-            export_html(executed, html_file, code=True, title=run.name)
-            export_html(executed, results_file, code=False, title=run.name)
-            run.html, run.html_results = _relative(html_file, reports), _relative(results_file, reports)
-        say(f"      {run.status} in {run.seconds:.1f} s")
-        if run.status == "failed":
-            say(f"error: {error}")
-            break
+    values = {k: v for k, v in path_values.items() if v is not None}
+    values.update(given)
+    runs = [NotebookRun(name=name, parameters=parameters_for(declared[name], values)) for name in names]
+    error = _run_notebooks(runs, notebooks_dir=notebooks_dir, order=order, executed_dir=executed_dir,
+                           html_dir=html_dir, reports=reports, kernel=kernel, say=say)
 
     # Notebooks not run this time keep their entry from the last run (marked by its own date).
     run_json = reports / "run.json"

@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+import numpy as np
 import pandas as pd
 import yaml
 
@@ -37,12 +38,15 @@ MARKERS = [
 ]
 INLINE = re.compile(rf"(?:(?<=^)|(?<=[。；！？\n]))(?P<marker>(?P<n>[{CN_NUM}]{{1,3}})(?:是|要|)(?=[^{CN_NUM}]))")
 INLINE_FAMILY = "inline"
+# The marker of an inline ordinal (一 / 一是 / 二要): it opens a sentence of prose, not a heading line.
+_INLINE_MARKER = re.compile(rf"[{CN_NUM}]{{1,3}}[是要]?")
 # A heading line longer than this is a paragraph that starts with a marker: its heading is the
 # part before the first sentence end.
 MAX_HEADING_CHARS = 60
 SENTENCE_END = re.compile(r"[。！？；]+[”’」』）)]*|\n")
 
 
+@lru_cache(maxsize=4096)  # a report repeats the same few numerals; cn2an is slow
 def to_int(numeral: str) -> int | None:
     """'十一' -> 11, '3' -> 3, '②' -> 2 (cn2an for Chinese numerals).
 
@@ -177,10 +181,10 @@ def sections(text: str, *, doc_id: str) -> pd.DataFrame:
     for i in parent_level_of_inline:
         levels[i] = inline_level if parent_level_of_inline[i] else 1
 
-    rows = []
+    # Columns as plain lists, one DataFrame at the end: pandas work per row dominated the run time.
     first_start = headings[0].start if headings else len(text)
     preamble = text[:first_start].rstrip("\n")
-    rows.append({"level": 0, "number": "", "marker": "", "heading": "", "start": 0, "end": len(preamble)})
+    lv, numbers, markers, titles, st, raw_ends = [0], [""], [""], [""], [0], [len(preamble)]
     for i, h in enumerate(headings):
         level = levels[i]
         end = len(text)
@@ -193,46 +197,44 @@ def sections(text: str, *, doc_id: str) -> pd.DataFrame:
         if h.family == INLINE_FAMILY:
             end = min(end, h.line_end)
         number = to_int(h.number)
-        rows.append({"level": level, "number": "" if number is None else str(number), "marker": h.marker,
-                     "heading": h.heading, "start": h.start, "end": end})
-    table = pd.DataFrame(rows)
+        lv.append(level)
+        numbers.append("" if number is None else str(number))
+        markers.append(h.marker)
+        titles.append(h.heading)
+        st.append(h.start)
+        raw_ends.append(end)
     # Trim trailing line breaks and spaces so spans end on text.
     ends = []
-    for start, end in zip(table["start"], table["end"]):
+    for start, end in zip(st, raw_ends):
         while end > start and text[end - 1] in "\n ":
             end -= 1
         ends.append(end)
-    table["end"] = ends
-    table["text"] = [text[s:e] for s, e in zip(table["start"], table["end"])]
-    table.insert(0, "doc_id", doc_id)
-    table.insert(1, "section_id", [f"{doc_id}:s{i:03d}" for i in range(len(table))])
+    ids = [f"{doc_id}:s{i:03d}" for i in range(len(lv))]
     # Parent: the nearest earlier section with a lower level that contains this one.
     parents = []
-    # Plain lists: row access through .iloc inside this double loop dominated the run time.
-    lv, st, ids = table["level"].tolist(), table["start"].tolist(), table["section_id"].tolist()
-    for i in range(len(table)):
+    for i in range(len(lv)):
         parent = ""
         for j in range(i - 1, -1, -1):
             if 0 < lv[j] < lv[i] and st[j] <= st[i]:
                 parent = ids[j]
                 break
         parents.append(parent)
-    table["parent_id"] = parents
-    top = table["level"] == 1
-    types = pd.Series("other", index=table.index)
-    types[top] = section_types(table.loc[top, "heading"].tolist())
+    top_types = iter(section_types([t for level, t in zip(lv, titles) if level == 1]))
     # Lower levels inherit the type of their top-level section.
     current = "other"
     inherited = []
-    for level, t in zip(table["level"], types):
+    for level in lv:
         if level == 1:
-            current = t
+            current = next(top_types)
         elif level == 0:
             current = "other"
-        inherited.append(current if level != 1 else t)
-    table["section_type"] = inherited
-    return table[["doc_id", "section_id", "parent_id", "level", "number", "marker", "heading",
-                  "section_type", "text", "start", "end"]]
+        inherited.append(current)
+    return pd.DataFrame({
+        "doc_id": doc_id, "section_id": ids, "parent_id": parents, "level": np.array(lv, dtype=np.int64),
+        "number": numbers, "marker": markers, "heading": titles, "section_type": inherited,
+        "text": [text[s:e] for s, e in zip(st, ends)], "start": np.array(st, dtype=np.int64),
+        "end": np.array(ends, dtype=np.int64),
+    })
 
 
 def split_sentences(text: str) -> list[tuple[int, int]]:
@@ -268,25 +270,31 @@ def sentences(text: str, section_table: pd.DataFrame, *, doc_id: str) -> pd.Data
     of its top-level section.
     """
     spans = split_sentences(text)
-    secs = section_table.sort_values(["start", "level"]).reset_index(drop=True)
-    starts = secs["start"].tolist()
-    ends = secs["end"].tolist()
-    levels = secs["level"].tolist()
-    section_ids = secs["section_id"].tolist()
-    section_types = secs["section_type"].tolist()
+    # Sections by start, then level (a stable sort, as pandas sorts on several keys).
+    columns = ("start", "level", "end", "section_id", "section_type", "marker")
+    table = [section_table[c].tolist() for c in columns]
+    order = sorted(range(len(table[0])), key=lambda i: (table[0][i], table[1][i]))
+    starts, levels, ends, section_ids, section_types, marker_list = (
+        [values[i] for i in order] for values in table)
     # Line headings (not inline 一是 ordinals, which open a sentence of prose) are marked.
-    line_heading_starts = {start for start, marker in zip(secs["start"], secs["marker"])
-                           if marker and not re.fullmatch(rf"[{CN_NUM}]{{1,3}}[是要]?", marker)}
-    rows = []
-    for k, (s, e) in enumerate(spans):
+    line_heading_starts = {start for start, marker in zip(starts, marker_list)
+                           if marker and not _INLINE_MARKER.fullmatch(marker)}
+    # Each section's span, empty ones widened to one character so a sentence there finds them.
+    bounds = [(start, max(end, start + 1), level) for start, end, level in zip(starts, ends, levels)]
+    owners = []
+    for s, _ in spans:
         best = 0
-        for i in range(len(secs)):
-            if starts[i] <= s < max(ends[i], starts[i] + 1) and levels[i] >= levels[best]:
+        for i, (start, stop, level) in enumerate(bounds):
+            if start <= s < stop and level >= levels[best]:
                 best = i
-        rows.append({
-            "doc_id": doc_id, "sentence_id": f"{doc_id}:{k:04d}", "section_id": section_ids[best],
-            "section_type": section_types[best], "text": text[s:e], "start": s, "end": e,
-            "is_heading": s in line_heading_starts,
-        })
-    return pd.DataFrame(rows, columns=["doc_id", "sentence_id", "section_id", "section_type", "text",
-                                       "start", "end", "is_heading"])
+        owners.append(best)
+    if not spans:
+        return pd.DataFrame(columns=["doc_id", "sentence_id", "section_id", "section_type", "text",
+                                     "start", "end", "is_heading"])
+    return pd.DataFrame({
+        "doc_id": doc_id, "sentence_id": [f"{doc_id}:{k:04d}" for k in range(len(spans))],
+        "section_id": [section_ids[i] for i in owners], "section_type": [section_types[i] for i in owners],
+        "text": [text[s:e] for s, e in spans], "start": np.array([s for s, _ in spans], dtype=np.int64),
+        "end": np.array([e for _, e in spans], dtype=np.int64),
+        "is_heading": np.array([s in line_heading_starts for s, _ in spans], dtype=bool),
+    })
