@@ -667,7 +667,12 @@ def evaluate_against_gold(mentions: pd.DataFrame, gold: pd.DataFrame, documents:
     mentions; indicator agreement = paired mentions whose indicator id equals the gold's, both
     empty counting as agreement / paired mentions.
     """
-    pairs = match_gold(mentions, gold, documents)
+    return accuracy_from_pairs(match_gold(mentions, gold, documents))
+
+
+def accuracy_from_pairs(pairs: pd.DataFrame) -> pd.DataFrame:
+    """The figures of :func:`evaluate_against_gold` from pairs already made by :func:`match_gold`,
+    so a caller that also lists the disagreements pairs the mentions once."""
     rows = []
     for name, grp in [*pairs.groupby("file"), ("all", pairs)]:
         n_gold = int((grp["status"] != "spurious").sum())
