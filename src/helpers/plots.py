@@ -641,29 +641,20 @@ SECTION_TYPE_ORDER = ("results", "leadership", "shortcomings", "plans", "other")
 
 def section_lengths(lengths: pd.DataFrame, *, ax: plt.Axes | None = None,
                     title: str | None = None) -> plt.Axes:
-    """Stacked horizontal bars: characters per section type (columns) for each region (rows).
+    """Stacked horizontal bars: characters per section type (columns) for each region (rows), in
+    the shared section-type colours of :func:`composition_bars`.
 
     ``lengths`` is a region x section_type table of character counts (e.g. a pivot of the
     top-level sections table).
+
+    >>> ax = section_lengths(pd.DataFrame({"plans": [100], "results": [900]}, index=["矿区"]))
+    >>> [float(p.get_width()) for p in ax.patches]
+    [900.0, 100.0]
     """
-    setup_style()
     columns = [c for c in SECTION_TYPE_ORDER if c in lengths.columns] + \
         [c for c in lengths.columns if c not in SECTION_TYPE_ORDER]
-    table = lengths.reindex(columns=columns).fillna(0)
-    if ax is None:
-        _, ax = plt.subplots(figsize=(7, max(2.5, 0.5 * len(table) + 1.2)))
-    left = pd.Series(0.0, index=table.index)
-    labels = [str(i) for i in table.index]
-    for i, column in enumerate(table.columns):
-        ax.barh(labels, table[column].to_numpy(), left=left.to_numpy(),
-                color=PALETTE[i % len(PALETTE)], label=str(column))
-        left += table[column]
-    ax.invert_yaxis()
-    ax.set_xlabel("characters")
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)  # outside the bars
-    if title:
-        ax.set_title(title)
-    return ax
+    return composition_bars(lengths.reindex(columns=columns), ax=ax, normalize=False,
+                            xlabel="characters", title=title)
 
 
 # --------------------------------------------------------------------------- indicators
