@@ -124,6 +124,18 @@ def test_segmenter_uses_its_own_tokenizer(seg):
     assert seg.tokenizer.FREQ.get("谁执法谁普法", 0) > 0
 
 
+def test_private_tokenizers_share_the_dictionary_load_but_not_their_words(corpus):
+    one, other = segment.new_tokenizer(), segment.new_tokenizer()
+    assert one.FREQ is not other.FREQ and one.FREQ == other.FREQ and one.total == other.total
+    one.add_word("首违免罚")
+    assert one.lcut("推行首违免罚清单") == ["推行", "首违免罚", "清单"]
+    assert other.lcut("推行首违免罚清单") != one.lcut("推行首违免罚清单")
+    # a copy segments like a tokenizer that loaded the dictionary itself
+    loaded = segment.jieba.Tokenizer()
+    for text in corpus.sentences["text"].head(200):
+        assert other.lcut(text) == loaded.lcut(text)
+
+
 def test_jieba_start_up_log_stays_off_stderr(capfd):
     segment.Segmenter(["法律明白人"]).cut("法律明白人")
     assert "prefix dict" not in capfd.readouterr().err

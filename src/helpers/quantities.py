@@ -378,12 +378,12 @@ def _pos_tokenizer(nouns: frozenset = frozenset()) -> _PosCutter:
     import importlib
     import logging
 
-    from helpers.segment import load_jieba
+    from helpers.segment import load_jieba, new_tokenizer
 
     jieba = load_jieba()  # jieba_fast when installed: same tags, faster
     pseg = importlib.import_module(f"{jieba.__name__}.posseg")
     logging.getLogger("jieba").setLevel(logging.WARNING)  # keep its start-up chatter out of notebooks
-    tokenizer = jieba.Tokenizer()
+    tokenizer = new_tokenizer()  # the main dictionary the segmenter loaded, copied
     lexicon = config.PACKAGE_DATA / "lexicon.txt"
     if lexicon.exists():
         for line in lexicon.read_text(encoding="utf-8").splitlines():
@@ -394,7 +394,11 @@ def _pos_tokenizer(nouns: frozenset = frozenset()) -> _PosCutter:
             tokenizer.add_word(parts[0], None, tag)
     for word in nouns:
         tokenizer.add_word(word, None, "n")
-    return _PosCutter(pseg.POSTokenizer(tokenizer), pseg.re_han_internal)
+    # POSTokenizer(tokenizer) would read the tags of the main dictionary from its text file again
+    # (half a second); posseg read them when it was imported, into its default tagger.
+    tagger = pseg.POSTokenizer.__new__(pseg.POSTokenizer)
+    tagger.tokenizer, tagger.word_tag_tab = tokenizer, dict(pseg.dt.word_tag_tab)
+    return _PosCutter(tagger, pseg.re_han_internal)
 
 
 def _tokens(text: str, rules: Rules) -> list[tuple[str, str]]:
