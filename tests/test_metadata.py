@@ -83,6 +83,9 @@ def test_manifest_wins_and_origins_are_recorded(corpus):
      {"region": "南昌市", "level": "city", "province": "江西省"}),
     ("2024年，长兴县坚持以习近平法治思想为指导。",
      {"region": "长兴县", "level": "county", "city": "湖州市", "province": "浙江省"}),
+    # A title opening with 关于 names nobody: the opening sentence does.
+    ("关于2023年法治政府建设情况的报告\n2023年，长兴县坚持以习近平法治思想为指导。",
+     {"title": "关于2023年法治政府建设情况的报告", "region": "长兴县", "level": "county", "report_year": "2023"}),
 ])
 def test_infer_metadata_beyond_the_samples(text, expected):
     got = metadata.infer_metadata(text)
