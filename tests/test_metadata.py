@@ -83,6 +83,9 @@ def test_manifest_wins_and_origins_are_recorded(corpus):
      {"region": "南昌市", "level": "city", "province": "江西省"}),
     ("2024年，长兴县坚持以习近平法治思想为指导。",
      {"region": "长兴县", "level": "county", "city": "湖州市", "province": "浙江省"}),
+    # A line that is not a title before the opening sentence (a saved page's own name).
+    ("政务公开\n2024年，长兴县坚持以习近平法治思想为指导。",
+     {"title": "", "region": "长兴县", "level": "county", "report_year": "2024"}),
     # A title opening with 关于 names nobody: the opening sentence does.
     ("关于2023年法治政府建设情况的报告\n2023年，长兴县坚持以习近平法治思想为指导。",
      {"title": "关于2023年法治政府建设情况的报告", "region": "长兴县", "level": "county", "report_year": "2023"}),

@@ -24,6 +24,8 @@ import yaml
 from helpers import config, schema
 
 FIELDS = list(schema.METADATA_FIELDS)
+# Lines from the top (after the title) searched for the opening sentence "20XX年，<subject>…".
+OPENING_LINES = 3
 ORIGINS = ("manifest", "inferred", "missing")
 
 
@@ -97,11 +99,15 @@ def _subject(text: str, title: str) -> str:
         if match and not r["self_reference"].fullmatch(match.group("subject")):
             return match.group("subject")
     body = text[len(title):].lstrip("\n") if title else text
-    match = r["opening_subject"].match(r["aside"].sub("", body[:400]))
-    if match:
-        subject = match.group("subject").strip("，, ")
-        if subject and not r["self_reference"].fullmatch(subject):
-            return subject
+    # The opening sentence may come after a line or two that is not the title (a page's name,
+    # a subtitle, a 发布 line left by the site).
+    for line in body[:1200].split("\n")[:OPENING_LINES]:
+        match = r["opening_subject"].match(r["aside"].sub("", line[:400]))
+        if match:
+            subject = match.group("subject").strip("，, ")
+            if subject and not r["self_reference"].fullmatch(subject):
+                return subject
+            return ""
     return ""
 
 
