@@ -1,5 +1,6 @@
 """Reading: every encoding and format built from the sample reports yields the same cleaned text
-as the UTF-8 original (PDF: the same sentences); bad files give their warning, the rest is read."""
+as the UTF-8 original (PDF: the same sentences); garbled copies are repaired exactly or warned
+about; bad files give their warning, the rest is read."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import html
 import shutil
 from pathlib import Path
 
+import ftfy.bad_codecs  # noqa: F401  (registers sloppy-windows-1252, the browsers' Windows-1252)
 import pytest
 
 from helpers import clean, corpus, pipeline, structure
@@ -199,3 +201,133 @@ def test_bad_files_are_reported_and_the_rest_processed(folder_with_bad_files, ra
 def test_undecodable_bytes_are_named(tmp_path):
     with pytest.raises(corpus.ReadError, match="binary|undecodable"):
         corpus.read_bytes("x.txt", bytes([0x81, 0x00, 0xFE, 0x01]) * 500)
+
+
+# --------------------------------------------------------------------------- mojibake
+UNSEEN = Path(__file__).parent / "data" / "unseen"
+# How sites garble text: (bytes written in, codec wrongly read with, the repair's description).
+LOSSLESS_MISREADINGS = {
+    "utf8-as-latin1": ("utf-8", "latin-1", "UTF-8 text that had been read as Latin-1"),
+    "utf8-as-cp1252": ("utf-8", "sloppy-windows-1252", "UTF-8 text that had been read as Windows-1252"),
+    "gbk-as-latin1": ("gbk", "latin-1", "GBK text that had been read as Windows-1252 or Latin-1"),
+    "gbk-as-cp1252": ("gbk", "sloppy-windows-1252", "GBK text that had been read as Windows-1252 or Latin-1"),
+}
+# Clauses of the reports whose UTF-8 bytes happen to read as GBK / GB18030 without a lost byte.
+READ_AS_GBK = ["完善我区法治政府治理体系,", "同比增长29.5%,", "做好“双随机”抽查和涉企信息归集工作,",
+               "发布日期:2023-03-14 14:50 来源:区司法局"]
+READ_AS_GB18030 = ["(此件公开发布)", "发布日期:2025-02-17 15:43:00 来源:本网"]
+SENTENCES = [
+    "在全市率先建立行政复议与调解有机衔接联动机制,2024年收到行政复议案件114宗,同比增长29.5%,"
+    "其中调解结案34宗,纠正违法和不当行政行为21宗,纠错率18.3%。",
+    "组织领导干部、行政机关负责人出庭应诉5次,组织旁听庭审观摩活动1次,参加“太原·阳泉行政执法与行政审判座谈会”,"
+    "领导干部出庭应诉能力得到提高,配合完成全面依法治区工作中期督察,纵深推进法治政府建设取得实效。",
+    "2022年,我区共公示行政处罚699宗、许可18032宗、行政强制96宗、行政检查1948宗。",
+]
+MISREAD_CASES = (
+    [(s, "utf-8", "gbk", "UTF-8 text that had been read as GBK") for s in READ_AS_GBK]
+    + [(s, "utf-8", "gb18030", "UTF-8 text that had been read as GB18030") for s in READ_AS_GB18030]
+    + [(s, *how) for s in SENTENCES for how in LOSSLESS_MISREADINGS.values()]
+)
+
+
+def unseen_texts() -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(UNSEEN.iterdir()) if p.suffix in (".txt", ".html")}
+
+
+def mojibake_reasons(doc) -> list[str]:
+    return [reason for _, _, reason in doc.warnings if "mojibake" in reason or "U+FFFD" in reason]
+
+
+def test_misread_sentences_are_real(raw_texts):
+    everything = "\n".join(raw_texts.values())
+    for sentence in READ_AS_GBK + READ_AS_GB18030 + SENTENCES:
+        assert sentence in everything
+
+
+@pytest.mark.parametrize(("sentence", "written", "read_as", "description"), MISREAD_CASES)
+def test_misread_sentence_is_repaired_exactly(sentence, written, read_as, description):
+    garbled = sentence.encode(written).decode(read_as)  # strict: no byte lost
+    assert corpus.garbled_share(garbled) > 0.3
+    doc = corpus.read_bytes("garbled.txt", garbled.encode("utf-8"))
+    assert doc.text == sentence
+    assert doc.warnings == [("garbled.txt", "info", f"mojibake repaired: {description} (1 line)")]
+    assert doc.garbled_share == 0 and not doc.converted_traditional
+
+
+@pytest.mark.parametrize("name", REPORT_FILES)
+@pytest.mark.parametrize("kind", list(LOSSLESS_MISREADINGS))
+def test_misread_report_is_repaired_exactly(raw_texts, name, kind):
+    written, read_as, description = LOSSLESS_MISREADINGS[kind]
+    original = gbk_safe(raw_texts[name])
+    doc = corpus.read_bytes(name, original.encode(written).decode(read_as).encode("utf-8"))
+    assert doc.text == original
+    assert [severity for _, severity, _ in doc.warnings] == ["info"]
+    assert doc.warnings[0][2].startswith(f"mojibake repaired: {description} (")
+
+
+@pytest.mark.parametrize("name", REPORT_FILES)
+def test_sample_reports_are_not_garbled(raw_texts, name):
+    doc = corpus.read_bytes(name, (RAW / name).read_bytes())
+    assert doc.text == raw_texts[name] and doc.warnings == []
+    assert doc.garbled_share < corpus.GARBLED_SHARE / 10
+
+
+@pytest.mark.parametrize("name", list(unseen_texts()))
+def test_unseen_reports_are_not_garbled(name):
+    data = unseen_texts()[name]
+    doc = corpus.read_bytes(name, data)
+    assert mojibake_reasons(doc) == [] and {severity for _, severity, _ in doc.warnings} <= {"info"}
+    assert doc.garbled_share < corpus.GARBLED_SHARE / 10
+    if name.endswith(".txt"):
+        assert doc.text == corpus.to_simplified(corpus.decode_bytes(data)[0])[0]
+    # The report copied in traditional characters is traditional, not garbled.
+    assert doc.converted_traditional == ("traditional" in name)
+
+
+def test_lost_bytes_are_measured_and_left_unconverted(raw_texts):
+    """The usual web garbling: UTF-8 read as GBK with every undecodable byte replaced."""
+    name = "002_85a6f3b4405b5e46.txt"
+    garbled = raw_texts[name].encode("utf-8").decode("gbk", errors="replace")
+    doc = corpus.read_bytes(name, garbled.encode("utf-8"))
+    assert not doc.converted_traditional
+    assert doc.garbled_share > 0.3
+    warning = [reason for _, severity, reason in doc.warnings if severity == "warning"]
+    assert len(warning) == 1 and f"{doc.garbled_share:.1%}" in warning[0] and "cannot be repaired" in warning[0]
+    # Kept: the garbled lines as they were, the few lines without a lost byte restored.
+    original, kept = raw_texts[name].split("\n"), doc.text.split("\n")
+    assert len(kept) == len(original)
+    assert all(line in (before, after) for line, before, after in zip(kept, garbled.split("\n"), original))
+
+
+def test_kunjinkao_file_is_warned_and_the_folder_processed(tmp_path, raw_texts):
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    good, bad = REPORT_FILES[1], REPORT_FILES[3]
+    shutil.copy(RAW / good, folder / good)
+    # GBK bytes read as UTF-8 (each lost byte U+FFFD), saved, then read as GBK: 锟斤拷.
+    lost = gbk_safe(raw_texts[bad]).encode("gbk").decode("utf-8", errors="replace")
+    (folder / "kunjinkao.txt").write_bytes(lost.encode("utf-8").decode("gbk", errors="replace").encode("utf-8"))
+    result = pipeline.build_corpus(folder, manifest=False)
+    warnings = result.warnings[result.warnings["severity"] == "warning"]
+    assert list(warnings["file"]) == ["kunjinkao.txt"]
+    assert "锟斤拷" in warnings["reason"].iloc[0] and "%" in warnings["reason"].iloc[0]
+    docs = result.documents.set_index("file")
+    assert set(docs.index) == {good, "kunjinkao.txt"}
+    assert not docs.loc["kunjinkao.txt", "converted_traditional"]
+    assert docs.loc[good, "province"] == "山西省" and docs.loc[good, "city"] == "阳泉市"
+
+
+# Clauses that charset-normalizer, given them alone in GBK, reads as UTF-16 or Korean cp949.
+@pytest.mark.parametrize("sentence", ["现将有关情况报告如下:\n", "筑牢经济基础“支撑点”。", "抓实人大监督“关键点”。",
+                                      "1.坚持法治引领。"])
+def test_short_gbk_file_is_read_as_chinese(raw_texts, sentence):
+    assert sentence in "\n".join(raw_texts.values())
+    assert corpus.decode_bytes(sentence.encode("gbk"))[:2] == (sentence, "gb18030")
+
+
+def test_web_page_declaring_a_wrong_charset_is_read_right(raw_texts):
+    name = "002_85a6f3b4405b5e46.txt"
+    page = make_html(raw_texts[name]).replace('charset="utf-8"', 'charset="iso-8859-1"')
+    doc = corpus.read_bytes(name.replace(".txt", ".html"), page.encode("utf-8"))
+    assert doc.encoding == "utf_8" and mojibake_reasons(doc) == []
+    assert cleaned(doc.text) == cleaned(raw_texts[name])

@@ -2,8 +2,10 @@
 
 Formats: ``.txt`` (encoding detected with charset-normalizer: UTF-8 with or without BOM, GBK,
 GB18030, Big5 …), ``.html``/``.htm`` (main text by trafilatura, page navigation dropped),
-``.docx`` (python-docx) and ``.pdf`` (the text layer, pypdf). Traditional characters are
-converted to simplified with OpenCC and the conversion recorded.
+``.docx`` (python-docx) and ``.pdf`` (the text layer, pypdf). Garbled text (mojibake: UTF-8
+read as GBK or Latin-1, GBK read as Latin-1 …) is repaired where the bytes allow and measured
+where they do not. Traditional characters are converted to simplified with OpenCC and the
+conversion recorded.
 
 >>> doc = read_bytes("报告.txt", "法治政府建设年度报告".encode("gb18030"))
 >>> doc.text, doc.encoding
@@ -14,6 +16,8 @@ from __future__ import annotations
 
 import io
 import re
+import unicodedata
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -30,6 +34,14 @@ IGNORED_NAMES = {config.MANIFEST_NAME, ".DS_Store", "Thumbs.db", "desktop.ini"}
 TRADITIONAL_SHARE = 0.03
 # Control characters (other than tab/newline/CR/FF) above this share make a file binary.
 BINARY_CONTROL_SHARE = 0.05
+# Garbled share (see garbled_share) from which a text counts as mojibake. The sample and unseen
+# reports, simplified or traditional, score 0 (a rare character in a name adds about 0.02 %); whole
+# reports misread in another encoding score 45-98 %, and 13-17 % after ftfy's partial repair of
+# Windows-1252 text with lost bytes, so 1 % also flags a report of which a few paragraphs are garbled.
+GARBLED_SHARE = 0.01
+# A line is tried for repair from this garbled share on (a long line with a rare character in a
+# name is left alone); a repair must remove at least three quarters of its garbled characters.
+LINE_GARBLED_SHARE = 0.2
 
 
 @dataclass
@@ -41,6 +53,7 @@ class RawDocument:
     text: str
     encoding: str = ""
     converted_traditional: bool = False
+    garbled_share: float = 0.0  # after repair; see garbled_share()
     sha256_raw: str = ""
     warnings: list[tuple[str, str, str]] = field(default_factory=list)  # (file, severity, reason)
 
@@ -82,11 +95,13 @@ def decode_bytes(data: bytes) -> tuple[str, str, list[str]]:
             return body.decode("utf-8"), "utf_8_sig", notes
         except UnicodeDecodeError:
             pass
+    used = data
     best = from_bytes(data).best()
     if best is None:
         # A multi-byte character cut at the end: retry without the last 1-3 bytes.
         for cut in (1, 2, 3):
-            best = from_bytes(data[:-cut]).best()
+            used = data[:-cut]
+            best = from_bytes(used).best()
             if best is not None:
                 notes.append(f"truncated: the last {cut} byte(s) are an incomplete "
                              f"{best.encoding} character (file cut short?)")
@@ -97,9 +112,43 @@ def decode_bytes(data: bytes) -> tuple[str, str, list[str]]:
     if encoding == "utf_8" and data.startswith(b"\xef\xbb\xbf"):
         encoding = "utf_8_sig"
     text = str(best)
+    if encoding not in ("ascii", "utf_8", "utf_8_sig"):
+        try:
+            # Bytes that are valid UTF-8 are UTF-8 (GBK or Big5 text almost never is), even when
+            # detection prefers GB18030 for Latin-1 mojibake saved as UTF-8 (Ã¦Â³Â•, ´Ë¼þ):
+            # repair_mojibake then undoes the misreading.
+            text, encoding = used.decode("utf-8"), "utf_8"
+        except UnicodeDecodeError:
+            text, encoding = _chinese_reading(used, text, encoding)
     if not text.strip():
         raise ReadError("empty text after decoding")
     return text, encoding, notes
+
+
+# Encodings tried when the detected one gives garbled text: charset-normalizer reads short GBK
+# files as UTF-16 or as Korean cp949.
+CHINESE_ENCODINGS = ("gb18030", "big5")
+
+
+def _chinese_reading(data: bytes, text: str, encoding: str) -> tuple[str, str]:
+    """(text, encoding): the detected reading, or a Chinese encoding that reads the bytes
+    strictly as ordinary Chinese text when the detected reading is garbled.
+
+    >>> _chinese_reading("法治".encode("gbk"), "핇훎", "utf_16_be")
+    ('法治', 'gb18030')
+    """
+    if garbled_share(text) < GARBLED_SHARE:
+        return text, encoding
+    for candidate in CHINESE_ENCODINGS:
+        try:
+            decoded = data.decode(candidate)
+        except UnicodeDecodeError:
+            continue
+        # Only ordinary text replaces the detected reading: mojibake saved in GBK stays as
+        # detected, for repair_mojibake to undo.
+        if decoded.strip() and garbled_share(decoded) < GARBLED_SHARE:
+            return decoded, candidate
+    return text, encoding
 
 
 # --------------------------------------------------------------------------- html
@@ -161,9 +210,12 @@ def _decode_html(data: bytes) -> tuple[str, str, list[str]]:
     if match:
         declared = match.group(1).decode("ascii").lower()
         try:
-            return data.decode(declared), declared.replace("-", "_"), []
+            html = data.decode(declared)
         except (LookupError, UnicodeDecodeError):
-            pass
+            html = ""
+        # A page saved in another encoding than it declares reads as mojibake: detect instead.
+        if html and garbled_share(html) < GARBLED_SHARE:
+            return html, declared.replace("-", "_"), []
     return decode_bytes(data)
 
 
@@ -194,6 +246,120 @@ def pdf_to_text(data: bytes) -> str:
     logging.getLogger("pypdf").setLevel(logging.ERROR)
     reader = PdfReader(io.BytesIO(data))
     return "\n".join((page.extract_text() or "") for page in reader.pages)
+
+
+# --------------------------------------------------------------------------- mojibake
+# Misreadings undone by a strict round trip: (codec the text was wrongly decoded with, codec its
+# bytes were written in, what the repair says). UTF-8 read as Latin-1 or Windows-1252 is left to
+# ftfy, which also handles the bytes Windows-1252 leaves undefined.
+MISREADINGS = (
+    ("gbk", "utf-8", "UTF-8 text that had been read as GBK"),
+    ("gb18030", "utf-8", "UTF-8 text that had been read as GB18030"),
+    ("big5", "utf-8", "UTF-8 text that had been read as Big5"),
+    # Most such text reads the same either way, hence one description for both.
+    ("sloppy-windows-1252", "gb18030", "GBK text that had been read as Windows-1252 or Latin-1"),
+    ("latin-1", "gb18030", "GBK text that had been read as Windows-1252 or Latin-1"),
+    ("sloppy-windows-1252", "big5", "Big5 text that had been read as Windows-1252 or Latin-1"),
+    ("latin-1", "big5", "Big5 text that had been read as Windows-1252 or Latin-1"),
+)
+# How ftfy names the codecs it re-encodes with.
+FTFY_CODECS = {"latin-1": "Latin-1", "sloppy-windows-1252": "Windows-1252", "windows-1252": "Windows-1252",
+               "sloppy-windows-1251": "Windows-1251", "macroman": "MacRoman", "cp437": "cp437"}
+# U+FFFD's UTF-8 bytes read as GBK: three common characters, so counted apart.
+KUNJINKAO = "锟斤拷"
+# Blocks of ordinary text that GB2312 lacks in Python's mapping (— · ⑪ ★ …): general punctuation
+# to miscellaneous symbols, CJK radicals (look-alikes from PDFs, mapped by cleaning), CJK
+# symbols and punctuation, half- and full-width forms.
+ORDINARY_BLOCKS = ((0x2000, 0x2BFF), (0x2E80, 0x2FDF), (0x3000, 0x303F), (0xFF00, 0xFFEF))
+
+
+@lru_cache(maxsize=65536)
+def _ordinary(ch: str) -> bool:
+    """A character of ordinary Chinese text: a Han character (or other letter) in GB2312, the
+    6,763 common characters, itself, after NFKC or as a traditional form (OpenCC t2s); a symbol
+    GBK has (· ×) or one of the punctuation blocks."""
+    if ch.isascii() or ch.isspace() or any(lo <= ord(ch) <= hi for lo, hi in ORDINARY_BLOCKS):
+        return True
+    charset = "gb2312" if unicodedata.category(ch) == "Lo" else "gbk"
+    for form in dict.fromkeys((ch, unicodedata.normalize("NFKC", ch), _t2s().convert(ch))):
+        try:
+            form.encode(charset)
+            return True
+        except UnicodeEncodeError:
+            pass
+    return False
+
+
+def _garbled_counts(text: str) -> tuple[int, int]:
+    """(garbled characters, non-ASCII non-space characters) of a text."""
+    garbled = counted = 0
+    for ch, n in Counter(text).items():
+        if not (ch.isascii() or ch.isspace()):
+            counted += n
+            garbled += 0 if _ordinary(ch) else n
+    return garbled + len(KUNJINKAO) * text.count(KUNJINKAO), counted
+
+
+def garbled_share(text: str) -> float:
+    """Share of a text's non-ASCII characters that ordinary Chinese text does not have:
+    replacement characters (U+FFFD, 锟斤拷) and characters outside GB2312 and its traditional
+    forms, of which mojibake is mostly made.
+
+    >>> garbled_share("法治政府建設年度報告")
+    0.0
+    >>> garbled_share("娉曟不鏀垮簻寤鸿�惧勾搴︽姤鍛�")  # 法治政府建设年度报告: UTF-8 read as GBK
+    0.375
+    """
+    garbled, counted = _garbled_counts(text)
+    return garbled / counted if counted else 0.0
+
+
+def repair_mojibake(text: str) -> tuple[str, dict[str, int]]:
+    """Garbled lines restored where re-encoding them undoes the misreading; return
+    (text, {what was repaired: lines}). Lines with lost bytes (U+FFFD, 锟斤拷) stay as they are.
+
+    >>> repair_mojibake("娉曟不鏀垮簻")
+    ('法治政府', {'UTF-8 text that had been read as GBK': 1})
+    >>> repair_mojibake("æ³•æ²»æ”¿åºœ")
+    ('法治政府', {'UTF-8 text that had been read as Windows-1252': 1})
+    """
+    repairs: dict[str, int] = {}
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        garbled, counted = _garbled_counts(line)
+        if not garbled or garbled < LINE_GARBLED_SHARE * counted:
+            continue
+        fixed, how = _repair_line(line, garbled)
+        if how:
+            lines[i] = fixed
+            repairs[how] = repairs.get(how, 0) + 1
+    return "\n".join(lines), repairs
+
+
+def _repair_line(line: str, garbled: int) -> tuple[str, str]:
+    """(line, what was repaired): the reading that leaves the fewest garbled characters, if it
+    leaves at most a quarter of them; else (line, "")."""
+    import ftfy
+    import ftfy.bad_codecs  # noqa: F401  (registers sloppy-windows-1252)
+
+    candidates = []
+    fixed = ftfy.fix_encoding_and_explain(line)
+    encodes = [codec for step, codec in fixed.explanation or [] if step == "encode"]
+    if encodes and fixed.text != line:
+        read_as = " then ".join(FTFY_CODECS.get(codec, codec) for codec in encodes)
+        candidates.append((fixed.text, f"UTF-8 text that had been read as {read_as}"))
+    # Lost bytes leave nothing to round-trip (and ftfy's sloppy codec writes U+FFFD as 0x1A).
+    for wrong, right, description in MISREADINGS if "\ufffd" not in line else ():
+        try:
+            candidates.append((line.encode(wrong).decode(right), description))
+        except UnicodeError:
+            continue
+    best, how, fewest = line, "", garbled // 4 + 1
+    for candidate, description in candidates:
+        left = _garbled_counts(candidate)[0]
+        if left < fewest:
+            best, how, fewest = candidate, description, left
+    return best, how
 
 
 # --------------------------------------------------------------------------- traditional
@@ -298,14 +464,30 @@ def read_bytes(name: str, data: bytes) -> RawDocument:
     if not text.strip():
         reason = "no text layer (scanned PDF? needs OCR)" if fmt == "pdf" else "no text found"
         raise ReadError(reason)
-    text, converted, taiwan = _simplify(text)
     warnings = [(name, "warning", note) for note in notes]
-    if converted:
-        warnings.append((name, "info", "traditional characters converted to simplified (OpenCC t2s"
-                         + (f"; {taiwan} Taiwan words made mainland ones)" if taiwan else ")")))
+    text, repairs = repair_mojibake(text)
+    for how, lines in repairs.items():
+        warnings.append((name, "info", f"mojibake repaired: {how} ({lines} line{'s' if lines > 1 else ''})"))
+    share = garbled_share(text)
+    converted = False
+    if share >= GARBLED_SHARE:
+        # Converting garbage would count as "traditional" and hide the damage.
+        warnings.append((name, "warning", f"garbled text (mojibake) that cannot be repaired: {share:.1%} of the "
+                         "characters are replacement characters (U+FFFD, 锟斤拷) or outside common Chinese "
+                         "text (bytes lost, or an unknown misreading); kept as it is, without "
+                         "traditional-character conversion"))
+    else:
+        lost = text.count("\ufffd") + text.count(KUNJINKAO)
+        if lost:
+            warnings.append((name, "info", f"{lost} replacement character{'s' if lost > 1 else ''} "
+                             "(U+FFFD, 锟斤拷): bytes lost before the file was saved"))
+        text, converted, taiwan = _simplify(text)
+        if converted:
+            warnings.append((name, "info", "traditional characters converted to simplified (OpenCC t2s"
+                             + (f"; {taiwan} Taiwan words made mainland ones)" if taiwan else ")")))
     return RawDocument(file=name, format=fmt, text=text, encoding=encoding,
-                       converted_traditional=converted, sha256_raw=hashlib.sha256(data).hexdigest(),
-                       warnings=warnings)
+                       converted_traditional=converted, garbled_share=round(share, 4),
+                       sha256_raw=hashlib.sha256(data).hexdigest(), warnings=warnings)
 
 
 def list_files(raw_dir: str | Path) -> list[Path]:
