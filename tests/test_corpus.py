@@ -314,6 +314,7 @@ def test_kunjinkao_file_is_warned_and_the_folder_processed(tmp_path, raw_texts):
     docs = result.documents.set_index("file")
     assert set(docs.index) == {good, "kunjinkao.txt"}
     assert not docs.loc["kunjinkao.txt", "converted_traditional"]
+    assert docs.loc["kunjinkao.txt", "garbled_share"] > 0.5 and docs.loc[good, "garbled_share"] == 0
     assert docs.loc[good, "province"] == "山西省" and docs.loc[good, "city"] == "阳泉市"
 
 

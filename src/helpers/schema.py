@@ -13,8 +13,9 @@ SECTION_TYPES = ("results", "shortcomings", "leadership", "plans", "other")
 DOCUMENTS = [
     "doc_id", "file", "format", "encoding", "title", "region", "city", "province", "level",
     "report_year", "published", "publisher", "source", "n_chars", "n_sections", "n_sentences",
-    "sha256", "converted_traditional", "duplicate_files", "text",
+    "sha256", "converted_traditional", "garbled_share", "duplicate_files", "text",
 ]
+# garbled_share: share of characters left garbled after mojibake repair (helpers.corpus.garbled_share).
 # <field>_origin columns say where each metadata field came from: manifest / inferred / missing.
 METADATA_FIELDS = ["title", "region", "city", "province", "level", "report_year", "published", "publisher"]
 
