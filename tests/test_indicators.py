@@ -40,6 +40,9 @@ def test_catalogue_has_the_required_fields(catalogue):
 
 
 @pytest.mark.parametrize("sentence,value,expected", [
+    # 办理: the year's caseload; 审结 in the same sentence is the closed count
+    ("共办理行政复议案件12件，其中审结10件。", 12, "reconsideration_received"),
+    ("共办理行政复议案件12件，其中审结10件。", 10, "reconsideration_closed"),
     ("2024年收到行政复议案件114宗，同比增长29.5%，其中调解结案34宗，纠正违法和不当行政行为21宗，纠错率18.3%。",
      114, "reconsideration_received"),
     ("2024年收到行政复议案件114宗，同比增长29.5%，其中调解结案34宗，纠正违法和不当行政行为21宗，纠错率18.3%。",
