@@ -113,9 +113,9 @@ def test_a_report_states_its_own_years_table_column_first():
      [("46件", "reconsideration_received"), ("39件", "reconsideration_received"), ("37件", "reconsideration_closed"),
       ("12件", "reconsideration_mediated"), ("5件", "reconsideration_corrected"),
       ("13.5%", "reconsideration_correction_rate")]),
-    # 议案 inside 复议案件 is no deputies' motion
+    # 议案 inside 复议案件 is no deputies' motion; 办理 is the year's caseload
     ("全年办理行政复议案件14件，其中维持9件、驳回2件、申请人撤回申请3件；",
-     [("14件", ""), ("9件", ""), ("2件", ""), ("3件", "")]),
+     [("14件", "reconsideration_received"), ("9件", ""), ("2件", ""), ("3件", "")]),
     # 新增 vs 总数: a bracketed note is read with the clause it explains
     ("截至目前，全年新增市场主体7500余户（企业主体近3100户），总数突破4.4万户（企业主体近2.1万户），同比增长8.4%。",
      [("7500余户", "market_entities_new"), ("近3100户", "market_entities_new"),
