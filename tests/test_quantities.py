@@ -250,6 +250,9 @@ def test_extract_quantities_on_an_empty_table():
 # number when a verb or nothing precedes it or a classifier + noun follows it, before it when a
 # noun phrase precedes, bridged over 共计/共, and a subset (其中…) inheriting the sentence topic.
 OBJECTS = [
+    # service bodies ending in 所/处/站 (jieba tags 所 as a conjunction): whole, from the lexicon
+    ("全市共有律师事务所56家、执业律师823人、公证处4家、基层法律服务所32家。", "32家", "基层法律服务所"),
+    ("建成公共法律服务中心1个、公共法律服务站15个。", "15个", "公共法律服务站"),
     ("严格执行执法人员资格管理和持证上岗制度，6次组织行政执法人员公共法律知识考试，发放行政执法证212个",
      "6次", "行政执法人员公共法律知识考试"),
     ("严格执行执法人员资格管理和持证上岗制度，6次组织行政执法人员公共法律知识考试，发放行政执法证212个",
