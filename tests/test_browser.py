@@ -63,11 +63,12 @@ def bundle(tmp_path_factory) -> Path:
     return run.out / "reports"
 
 
-@pytest.mark.parametrize("page, min_images", [("index.html", 12), ("html/04_visualization.html", 8)])
+@pytest.mark.parametrize("page, min_images", [("index.html", None), ("html/04_visualization.html", 8)])
 def test_page_loads_with_every_image_decoded(bundle, tmp_path, page, min_images):
     result = _image_check(bundle / page, tmp_path / "profile")
     assert result["broken"] == [], result
-    assert result["images"] >= min_images
+    # the index shows every figure of the run; the figure notebook at least its eight
+    assert result["images"] >= (min_images or len(list((bundle.parent / "figures").glob("*.png"))))
     assert result["cjk_font"] == ["loaded"]  # Chinese text drawn with the embedded face
 
 

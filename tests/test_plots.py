@@ -3,7 +3,9 @@ missing glyph and no fallback font; one stable style, palette and region colours
 
 from __future__ import annotations
 
+import io
 import logging
+import math
 import warnings
 
 import matplotlib
@@ -226,6 +228,23 @@ def test_save_figure_writes_png_svg_csv_with_stable_names(tmp_path, term_counts)
     assert not list(tmp_path.glob("*.tmp"))
 
 
+def test_saved_png_is_matplotlibs_own_drawing_and_the_screen_image_half_of_it(tmp_path, term_counts):
+    plots.set_region_order(MANIFEST["region"])
+    axes = plots.small_multiple_bars(term_counts, facet="region", label_col="term", value="count", top_n=4)
+    fig = axes[0].figure
+    fig.suptitle("各区高频词")
+    png, _ = plots.save_figure(fig, "x_terms", tmp_path)
+    reference = io.BytesIO()
+    fig.savefig(reference, format="png", dpi=plots.PNG_DPI)  # the usual way, layout and tight box included
+    with Image.open(png) as saved, Image.open(reference) as drawn:
+        assert saved.mode == "RGB" and saved.size == drawn.size
+        assert ImageChops.difference(saved, drawn.convert("RGB")).getbbox() is None  # the same pixels
+        width, height = saved.size
+    with Image.open(io.BytesIO(plots._screen_images[fig])) as screen:
+        assert screen.size == (math.ceil(width / 2), math.ceil(height / 2))
+        assert round(screen.info["dpi"][0]) == plots.SCREEN_DPI
+
+
 def test_english_figures_get_their_own_name(tmp_path):
     plots.set_language("en")
     ax = plots.bar_chart(pd.Series({"普法": 2}))
@@ -251,10 +270,20 @@ def test_small_multiples_one_panel_per_region_with_its_top_terms(term_counts):
 def test_heatmap_keeps_not_reported_apart_from_zero():
     matrix = pd.DataFrame({"行政复议案件": [12.0, 0.0], "法律援助": [np.nan, 3.0]}, index=["矿区", "武江区"])
     ax = plots.heatmap(matrix, missing_text="未报告")
-    image = ax.images[0].get_array()
-    assert image.mask.tolist() == [[False, True], [False, False]]
+    cells = ax.collections[0].get_array()
+    assert cells.mask.tolist() == [[False, True], [False, False]]
     texts = [t.get_text() for t in ax.texts]
     assert texts == ["12", "未报告", "0", "3"]
+
+
+def test_radar_title_stays_clear_of_the_spoke_labels():
+    profile = pd.DataFrame({"1 学习贯彻": [30.0, 20.0], "2 政府职能": [10.0, 15.0], "3 制度体系": [5.0, 8.0]},
+                           index=["矿区", "武江区"])
+    ax = plots.radar(profile, title="十大主题雷达图")
+    renderer = ax.figure.canvas.get_renderer()
+    ax.figure.canvas.draw()
+    top_label = max(ax.get_xticklabels(), key=lambda t: t.get_window_extent(renderer).y1)
+    assert ax.title.get_window_extent(renderer).y0 > top_label.get_window_extent(renderer).y1
 
 
 def test_grouped_bars_draw_no_bar_for_a_missing_value():

@@ -4,8 +4,10 @@ it writes. The whole collection on the sample reports runs once, in test_noteboo
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import time
 from pathlib import Path
 
 import nbformat
@@ -293,6 +295,102 @@ def test_index_records_the_run(success_run):
     assert "篇幅：" in figure.figcaption.get_text()  # the caption saved in the PNG
     for href in hrefs:
         assert (reports / href).exists(), href
+
+
+# --------------------------------------------------------------------------- kernels started ahead
+
+def test_import_statements_of_a_notebook(tmp_path):
+    nb = _notebook("import json\nfrom pathlib import Path\nx = 1", "%matplotlib inline\nimport os",
+                   "def f():\n    import csv\n    return csv\nfrom __future__ import annotations\nimport wave",
+                   "from os import (\n    path,\n    sep,\n)")
+    nbformat.write(nb, tmp_path / "n.ipynb")
+    # top-level imports only, one line each; a cell with a magic is not Python and is skipped
+    assert report.import_statements(tmp_path / "n.ipynb") == [
+        "import json", "from pathlib import Path", "import wave", "from os import path, sep"]
+    code = report.warm_up_code(["import json"], calls=False)
+    namespace: dict = {}
+    exec(code, namespace)  # runs the imports in a function, and leaves no name behind
+    assert set(namespace) == {"__builtins__"}
+
+
+# What the kernel's namespace and history look like to the notebook, and whether the module the
+# notebook imports later was loaded before its first cell ran.
+NAMESPACE = "import sys\nprint('wave' in sys.modules, len(In), sorted(n for n in dir() if n != 'sys'))"
+
+
+@pytest.fixture(scope="module")
+def warmed_run(tmp_path_factory, decoy_root):
+    """Two notebooks, the second waiting for the first: its kernel starts and warms up meanwhile."""
+    tmp = tmp_path_factory.mktemp("warmed")
+    raw = _raw_copy(tmp, MANIFEST["file"].iloc[:1].tolist())
+    notebooks = _write(tmp / "notebooks", {
+        "01_first": _notebook("import time\ntime.sleep(2)"),
+        "02_waits": _notebook(NAMESPACE, "import wave\nprint(wave.__name__)", parameters=None),
+    })
+    status, log = _run(raw=raw, out=tmp / "out", notebooks_dir=notebooks, order=["01_first", "02_waits"])
+    plain = tmp / "plain.ipynb"  # the same notebook, run by papermill alone
+    report.load_papermill().execute_notebook(str(notebooks / "02_waits.ipynb"), str(plain), kernel_name="python3",
+                                             progress_bar=False, cwd=str(notebooks))
+    return {"status": status, "log": log, "executed": tmp / "out" / "reports" / "executed" / "02_waits.ipynb",
+            "plain": plain}
+
+
+@pytest.mark.slow  # runs fixture notebooks in a kernel
+def test_warm_kernel_leaves_the_notebook_as_papermill_makes_it(warmed_run):
+    assert warmed_run["status"] == 0, warmed_run["log"]
+    warm, plain = (nbformat.read(warmed_run[key], as_version=4) for key in ("executed", "plain"))
+    for nb in (warm, plain):
+        assert [c.execution_count for c in nb.cells if c.cell_type == "code"] == [1, 2]
+    printed = [[o["text"] for o in c.outputs] for nb in (warm, plain) for c in nb.cells if c.cell_type == "code"]
+    warm_first, warm_second, plain_first, plain_second = printed
+    assert warm_first[0].startswith("True 2 ")  # the imports ran before the notebook: 'wave' was loaded
+    assert plain_first[0].startswith("False 2 ")
+    # … and nothing else differs: the same names, the same history, the same outputs
+    assert warm_first[0].removeprefix("True") == plain_first[0].removeprefix("False")
+    assert warm_second == plain_second == ["wave\n"]
+
+
+def _process_gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return Path(f"/proc/{pid}/stat").exists() and Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z"
+
+
+@pytest.mark.slow  # starts kernels
+def test_closing_now_kills_kernels_still_warming_up(tmp_path):
+    kernels = report.Kernels("python3", cwd=tmp_path)
+    kernels.start("a", warm_up="import time\ntime.sleep(60)")
+    deadline = time.monotonic() + 30
+    while not (kernels._managers.get("a") and kernels._managers["a"].has_kernel) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    pid = kernels._managers["a"].provisioner.pid
+    time.sleep(1)  # the warm-up is under way
+    tick = time.monotonic()
+    kernels.close(now=True)
+    assert time.monotonic() - tick < 10
+    assert _process_gone(pid)
+
+
+@pytest.mark.slow  # starts a kernel
+def test_a_notebook_deaf_to_the_interrupt_is_stopped_by_killing_its_kernel(tmp_path):
+    deaf = "import time\nwhile True:\n    try:\n        time.sleep(0.1)\n    except KeyboardInterrupt:\n        pass"
+    notebooks = _write(tmp_path / "notebooks", {"01_deaf": _notebook(deaf, parameters=None)})
+    kernels = report.Kernels("python3", cwd=notebooks)
+    stopper = report.Stopper()
+    future = kernels.run("01_deaf", lambda manager: report.execute(
+        notebooks / "01_deaf.ipynb", tmp_path / "01_deaf.ipynb", {}, cwd=notebooks, stopper=stopper, manager=manager))
+    try:
+        time.sleep(6)  # kernel started, the endless cell running
+        tick = time.monotonic()
+        stopper.stop(grace=1)
+        with pytest.raises(report.NotebookStopped, match="01_deaf: stopped"):
+            future.result(timeout=30)
+        assert time.monotonic() - tick < 15
+    finally:
+        kernels.close(now=True)
+    assert (tmp_path / "01_deaf.ipynb").exists()  # the partial notebook, as far as it went
 
 
 @pytest.fixture(scope="module")

@@ -295,3 +295,18 @@ def test_theme_profile_of_the_reports(corpus, corpus_tokens):
     assert profile["sentence_share"].between(0, 1).all()
     # Every report talks about enforcement (5) and disputes (7).
     assert (profile[profile.chapter.isin([5, 7])]["n_tokens"] > 0).all()
+
+
+def test_side_by_side_ranks_each_group_in_its_column(hand_terms, corpus_terms):
+    table = terms.side_by_side(terms.frequency_table(hand_terms, HAND_MADE, by="doc_id"), by="doc_id", n=3)
+    # ties (宣传 and 普法 both 3) go alphabetically by term, as the frequency tables sort them
+    assert table.to_dict("list") == {"a": ["行政复议 (3)", "办结 (1)", "案件 (1)"],
+                                     "b": ["宣传 (3)", "普法 (3)", "企业 (1)"]}
+    assert table.index.tolist() == [1, 2, 3] and table.index.name == "rank"
+    key = terms.keyness(corpus_terms, by="region", min_count=3)
+    top = terms.top_distinctive(key, n=5, min_count=2)
+    wide = terms.side_by_side(top, by="group", n=5, value="z", fmt="{:.1f}")
+    assert list(wide.columns) == sorted(corpus_terms["region"].unique())
+    for region, cells in wide.items():  # each column is the region's own five highest z, in order
+        best = top[top["group"] == region].sort_values(["z", "term"], ascending=[False, True])
+        assert cells.tolist() == [f"{t} ({z:.1f})" for t, z in zip(best["term"], best["z"])]

@@ -283,7 +283,10 @@ def year_comparison(values: pd.DataFrame) -> Figure | None:
     from helpers import indicators as ind
 
     values = _indicator_names(values, plots.get_language())
-    pairs = ind.year_over_year(values)
+    # only regions with reports from several years can pair up (and most corpora have none)
+    years = values.dropna(subset=["region"]).groupby("region")["report_year"].nunique()
+    values = values[values["region"].isin(years[years > 1].index)]
+    pairs = ind.year_over_year(values) if len(values) else pd.DataFrame()
     if pairs.empty:
         return None
     regions = sorted(pairs["region"].unique())

@@ -34,7 +34,6 @@ from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 from helpers import config
-from helpers.store import write_text
 
 KERNEL = "python3"
 KEY_PACKAGES = (
@@ -83,6 +82,43 @@ def select_notebooks(order: Sequence[str], only: Iterable[str] | None = None) ->
     return [name for name in order if name in chosen]
 
 
+def code_cells(notebook: str | Path) -> list[tuple[str, list[str]]]:
+    """Source and tags of every code cell of a notebook file, in order.
+
+    Read as plain JSON: ``nbformat`` is not needed for this, and importing it (with jsonschema)
+    costs a second that the runner spends better starting the first kernel.
+    """
+    cells = json.loads(Path(notebook).read_text(encoding="utf-8")).get("cells", [])
+    return [("".join(cell.get("source", "")) if isinstance(cell.get("source"), list) else cell.get("source", ""),
+             list(cell.get("metadata", {}).get("tags", [])))
+            for cell in cells if cell.get("cell_type") == "code"]
+
+
+def import_statements(notebook: str | Path) -> list[str]:
+    """The top-level ``import`` statements of a notebook's code cells, in order (cells that are
+    not plain Python, e.g. with magics, are skipped).
+
+    >>> import tempfile
+    >>> nb = {"cells": [{"cell_type": "code", "source": ["import pandas as pd\\n", "x = 1"], "metadata": {}}]}
+    >>> with tempfile.NamedTemporaryFile("w", suffix=".ipynb", delete=False) as f:
+    ...     _ = f.write(json.dumps(nb))
+    >>> import_statements(f.name)
+    ['import pandas as pd']
+    """
+    import ast
+
+    found = []
+    for source, _ in code_cells(notebook):
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:
+            continue
+        found += [ast.unparse(node) for node in tree.body  # one line each, however it was written
+                  if isinstance(node, ast.Import)
+                  or (isinstance(node, ast.ImportFrom) and node.module != "__future__")]
+    return list(dict.fromkeys(found))
+
+
 def declared_parameters(notebook: str | Path) -> dict[str, str]:
     """Parameter name -> declared type name ('str', 'list', … or 'None') in the cell tagged
     ``parameters``; {} when there is none.
@@ -92,14 +128,11 @@ def declared_parameters(notebook: str | Path) -> dict[str, str]:
     """
     import ast
 
-    import nbformat
-
-    nb = nbformat.read(str(notebook), as_version=4)
-    cell = next((c for c in nb.cells if c.cell_type == "code" and "parameters" in c.metadata.get("tags", [])), None)
-    if cell is None:
+    source = next((source for source, tags in code_cells(notebook) if "parameters" in tags), None)
+    if source is None:
         return {}
     try:
-        tree = ast.parse(cell.source)
+        tree = ast.parse(source)
     except SyntaxError as err:
         raise ValueError(f"{notebook}: the parameters cell is not valid Python ({err})") from err
     declared: dict[str, str] = {}
@@ -136,28 +169,43 @@ def parameters_for(declared: dict[str, str], given: dict) -> dict:
     return {key: _coerce(value, declared[key]) for key, value in given.items() if key in declared}
 
 
+# Arguments every kernel of a run starts with: the kernel's own start-up notices (transport, ports)
+# stay off the terminal, and its input history stays in memory, as nbclient does for the kernels it
+# starts itself.
+KERNEL_ARGUMENTS = ("--IPKernelApp.log_level=CRITICAL", "--HistoryManager.hist_file=:memory:")
+# While a notebook runs, its executed copy is written at most this often (papermill writes it
+# before and after every cell, markdown included, holding the kernel up about a second per
+# notebook); it is always written when the notebook stops, finished, failed or interrupted.
+SAVE_EVERY_SECONDS = 2.0
+
+
 def execute(notebook: Path, output: Path, parameters: dict, *, cwd: Path, kernel: str = KERNEL,
-            stopper: "Stopper | None" = None) -> None:
-    """Execute ``notebook`` into ``output`` with papermill, saving after every cell so a failure
-    leaves the partial notebook; raise ``NotebookFailed`` naming the cell and the error.
+            stopper: "Stopper | None" = None, manager=None) -> None:
+    """Execute ``notebook`` into ``output`` with papermill, saving as it goes so a failure leaves
+    the partial notebook; raise ``NotebookFailed`` naming the cell and the error.
 
     ``stopper`` lets another thread stop the run (``NotebookStopped``): the runner does when a
-    notebook running beside this one fails."""
+    notebook running beside this one fails. ``manager`` is a kernel already started in ``cwd`` (see
+    :class:`Kernels`); it is left running, for its owner to shut down."""
     import logging
 
-    import papermill
+    papermill = load_papermill()
     from papermill.exceptions import PapermillExecutionError
 
     # papermill's own parameter check misreads commented parameters ("unknown parameter" warnings);
     # parameters_for has already matched them against the notebook.
     logging.getLogger("papermill").setLevel(logging.ERROR)
+    options = dict(stopper.client_options(manager) if stopper else {})
+    if manager is not None:
+        options["km"] = manager
     try:
         papermill.execute_notebook(
-            str(notebook), str(output), parameters=parameters, kernel_name=kernel, cwd=str(cwd),
-            progress_bar=False, log_output=False, request_save_on_cell_execute=True,
-            # keep the kernel's own start-up notices (transport, ports) off the terminal
-            extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
-            **(stopper.client_options() if stopper else {}),
+            str(notebook), str(output), parameters=parameters, kernel_name=kernel,
+            # a started kernel has its working folder already; papermill's chdir would change the
+            # folder of this whole process, under notebooks running in other threads
+            cwd=None if manager is not None else str(cwd),
+            engine_name=_engine_name(), progress_bar=False, log_output=False, request_save_on_cell_execute=True,
+            extra_arguments=list(KERNEL_ARGUMENTS), **options,
         )
     except NotebookStopped as err:
         raise NotebookStopped(f"{notebook.stem}: {err}") from None
@@ -172,64 +220,319 @@ def execute(notebook: Path, output: Path, parameters: dict, *, cwd: Path, kernel
             f"raised {err.ename}: {err.evalue}"
         ) from err
     except Exception as err:  # kernel died, timed out, could not start
+        if stopper and stopper.stopped:
+            raise NotebookStopped(f"{notebook.stem}: stopped ({type(err).__name__}: {err})") from err
         raise NotebookFailed(f"{notebook.stem}: {type(err).__name__}: {err}") from err
+    finally:
+        if stopper:
+            stopper.finished()
+
+
+def load_papermill():
+    """Import papermill (and nbformat, jsonschema) in a third of the time.
+
+    jsonschema registers an IRI format check when the optional ``rfc3987-syntax`` package is
+    installed, and that package compiles a Lark grammar as it is imported: a second, most of
+    papermill's import. Notebook validation never checks that format, so the package is left out
+    of the import (and the check out of this process); any later import of it works as usual."""
+    if "jsonschema" in sys.modules or "rfc3987_syntax" in sys.modules:
+        import papermill
+
+        return papermill
+    sys.modules["rfc3987_syntax"] = None  # an ImportError for jsonschema, which then skips the check
+    try:
+        import papermill
+    finally:
+        del sys.modules["rfc3987_syntax"]
+    return papermill
+
+
+@functools.cache
+def _engine_name() -> str:
+    """Register (once) papermill's nbclient engine with fewer intermediate saves; return its name."""
+    from papermill.engines import NBClientEngine, papermill_engines
+
+    class SparseSaves(NBClientEngine):
+        @classmethod
+        def execute_managed_notebook(cls, nb_man, kernel_name, **kwargs):
+            save_all, last = nb_man.save, [time.monotonic()]
+
+            def save(**options):
+                if time.monotonic() - last[0] >= SAVE_EVERY_SECONDS:
+                    save_all(**options)
+                    last[0] = time.monotonic()
+
+            nb_man.save = save
+            try:
+                return super().execute_managed_notebook(nb_man, kernel_name, **kwargs)
+            finally:
+                del nb_man.save  # papermill's closing save (notebook_complete) writes everything
+
+    papermill_engines.register("fazhi", SparseSaves)
+    return "fazhi"
 
 
 class NotebookStopped(NotebookFailed):
-    """The run stopped this notebook (another one failed)."""
+    """The run stopped this notebook (another one failed, or the user pressed Ctrl-C)."""
 
 
 class Stopper:
     """Stops a notebook running in another thread: no further cell starts, and the cell running
     now is interrupted in its kernel (KeyboardInterrupt)."""
 
+    # An interrupt that reaches the kernel outside a cell (while it starts one, or answers another
+    # request) is dropped with the reply nbclient waits for: a kernel whose notebook has not
+    # stopped this many seconds after the interrupt is killed.
+    GRACE_SECONDS = 5.0
+
     def __init__(self) -> None:
         import threading
 
         self._event = threading.Event()
+        self._finished = threading.Event()
         self._kernel = None
 
     @property
     def stopped(self) -> bool:
         return self._event.is_set()
 
-    def stop(self) -> None:
+    def stop(self, *, grace: float | None = None) -> None:
+        import threading
+
         from jupyter_core.utils import run_sync
 
         self._event.set()
         kernel = self._kernel
         try:
-            if kernel is not None and kernel.has_kernel:
+            if kernel is not None and kernel.has_kernel and not self._finished.is_set():
+                # a signal to the kernel's process group: no socket, so any thread may send it
                 run_sync(kernel.interrupt_kernel)()
+                timer = threading.Timer(self.GRACE_SECONDS if grace is None else grace, self._kill)
+                timer.daemon = True
+                timer.start()
         except Exception:  # noqa: BLE001 - the kernel may be exiting on its own
             pass
 
-    def client_options(self) -> dict:
-        """Options for nbclient's NotebookClient: a kernel manager class that reports each new
-        kernel here, and a check before every cell."""
-        from jupyter_client.manager import AsyncKernelManager
+    def finished(self) -> None:
+        """The notebook ended (whichever way): nothing left to interrupt or kill."""
+        self._finished.set()
 
+    def _kill(self) -> None:
+        import signal
+
+        from jupyter_core.utils import run_sync
+
+        kernel = self._kernel
+        try:
+            if not self._finished.is_set() and kernel is not None and kernel.has_kernel:
+                run_sync(kernel.signal_kernel)(signal.SIGKILL)
+        except Exception:  # noqa: BLE001 - gone already
+            pass
+
+    def client_options(self, manager=None) -> dict:
+        """Options for nbclient's NotebookClient: a check before every cell, and a way to reach
+        the kernel: ``manager`` when the kernel is started already, else a kernel manager class
+        that reports each new kernel here."""
         stopper = self
+
+        def before_cell(cell, cell_index):
+            if stopper.stopped:
+                raise NotebookStopped(f"stopped before cell {cell_index + 1}")
+
+        if manager is not None:
+            self._kernel = manager
+            return {"on_cell_start": before_cell}
+        from jupyter_client.manager import AsyncKernelManager
 
         class ReportedKernelManager(AsyncKernelManager):
             def __init__(self, **kwargs):
                 super().__init__(**kwargs)
                 stopper._kernel = self
 
-        def before_cell(cell, cell_index):
-            if stopper.stopped:
-                raise NotebookStopped(f"stopped before cell {cell_index + 1}")
-
         return {"kernel_manager_class": ReportedKernelManager, "on_cell_start": before_cell}
+
+
+# Process-wide caches a waiting kernel fills after its notebook's imports: module -> function
+# called without arguments (the Chinese face extracted for the figures; jieba's main dictionary,
+# half a second to load).
+WARM_UP_CALLS = {"helpers.plots": "cjk_font_path", "helpers.segment": "new_tokenizer"}
+
+
+def warm_up_code(imports: Sequence[str], *, calls: bool = True) -> str:
+    """Code that runs a notebook's ``imports`` (and with ``calls`` the ``WARM_UP_CALLS`` of the
+    modules they load) inside a function, so the kernel's namespace stays as papermill would find
+    it. Any failure is ignored: the notebook meets it again in its own cell and reports it there.
+
+    >>> "import pandas as pd" in warm_up_code(["import pandas as pd"], calls=False)
+    True
+    """
+    body = "".join(f"    try:\n        {line}\n    except Exception:\n        pass\n" for line in imports)
+    primes = "".join(
+        f"    if {module!r} in sys.modules:\n"
+        f"        try:\n            sys.modules[{module!r}].{function}()\n        except Exception:\n            pass\n"
+        for module, function in (WARM_UP_CALLS.items() if calls else ()))
+    return (f"def _fazhi_warm_up():\n    import sys\n{body}{primes}\n"
+            "try:\n    _fazhi_warm_up()\nfinally:\n    del _fazhi_warm_up\n")
+
+
+class Kernels:
+    """The kernels of one run, one per notebook, each started (and warmed up with the notebook's
+    imports) while the notebooks it waits for still run, so kernel start-up and imports leave the
+    critical path. The executed notebooks stay what papermill makes of them: warm-up code runs
+    silently (no output, no execution count, no names left behind).
+
+    Each notebook has a thread of its own ("lane") for every call on its kernel: the kernel's
+    sockets belong to the event loop of the thread that started it. ``close`` shuts down every
+    kernel still running, whatever happened."""
+
+    def __init__(self, kernel: str, *, cwd: Path, startup_timeout: float = 60) -> None:
+        self.kernel, self.cwd, self.startup_timeout = kernel, Path(cwd), startup_timeout
+        self._lanes: dict = {}
+        self._managers: dict = {}
+        self._starts: dict = {}
+        self._jobs: list = []  # every future submitted to a lane, to cancel those not started on close
+        self._closing = False
+
+    def _lane(self, name: str):
+        from concurrent.futures import ThreadPoolExecutor
+
+        if name not in self._lanes:
+            self._lanes[name] = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"kernel-{name}")
+        return self._lanes[name]
+
+    def start(self, name: str, *, warm_up: str = ""):
+        """Start the kernel of notebook ``name`` in its lane (once) and run ``warm_up`` in it;
+        returns the future of that (the run does not need it: ``run`` queues behind it)."""
+        if name not in self._starts:
+            self._starts[name] = self._submit(name, self._start_quietly, name, warm_up)
+        return self._starts[name]
+
+    def _submit(self, name: str, function, *args):
+        future = self._lane(name).submit(function, *args)
+        self._jobs.append(future)
+        return future
+
+    def started(self, name: str) -> bool:
+        return name in self._starts
+
+    def warming(self, *, besides: Iterable[str] = ()) -> list:
+        """Futures of the starts still under way (except those of the notebooks ``besides``)."""
+        skip = set(besides)
+        return [future for name, future in self._starts.items() if not future.done() and name not in skip]
+
+    def run(self, name: str, work: Callable):
+        """``work(manager)`` in the notebook's lane once its kernel is up (started now if
+        ``start`` was not called or failed); the kernel is shut down after it. Returns the
+        future of ``work``."""
+        def job():
+            try:
+                manager = self._managers.get(name) or self._start(name, "")
+            except Exception as err:
+                raise NotebookFailed(f"{name}: the kernel did not start: {type(err).__name__}: {err}") from err
+            return work(manager)
+
+        future = self._submit(name, job)
+        self._submit(name, self._shutdown, name)  # after the work, and off its future: the next notebook need not wait
+        return future
+
+    def close(self, *, now: bool = False, spare: Iterable[str] = ()) -> None:
+        """Shut down every kernel still running and end the lanes. Work not yet started is
+        dropped; work under way is waited for. With ``now`` (Ctrl-C, an error in the runner) the
+        kernels are killed at once, which also ends any warm-up, except those of the notebooks
+        ``spare`` (interrupted by their Stopper, they end their notebook and shut down in order)."""
+        import signal
+
+        from jupyter_core.utils import run_sync
+
+        self._closing = True
+        for future in self._jobs:
+            future.cancel()
+        if now:
+            for manager in [m for name, m in list(self._managers.items()) if name not in set(spare)]:
+                try:
+                    if manager.has_kernel:
+                        # a signal to the kernel's process group: no socket, so any thread may send it
+                        run_sync(manager.signal_kernel)(signal.SIGKILL)
+                except Exception:  # noqa: BLE001 - already gone
+                    pass
+        for name, lane in list(self._lanes.items()):
+            lane.submit(self._shutdown, name)
+        for lane in self._lanes.values():
+            lane.shutdown(wait=True)
+        self._lanes.clear()
+
+    def _start_quietly(self, name: str, warm_up: str) -> None:
+        try:
+            self._start(name, warm_up)
+        except Exception:  # noqa: BLE001 - ``run`` starts it again and reports the failure
+            self._shutdown(name)
+
+    def _start(self, name: str, warm_up: str):
+        from jupyter_client.manager import AsyncKernelManager
+        from jupyter_core.utils import run_sync
+
+        class RecordingKernelManager(AsyncKernelManager):
+            """Remembers its clients (nbclient's included) so their sockets close with the kernel."""
+
+            def client(self, **kwargs):
+                client = super().client(**kwargs)
+                self.clients = [*getattr(self, "clients", []), client]
+                return client
+
+        manager = RecordingKernelManager(kernel_name=self.kernel)
+        self._managers[name] = manager
+        run_sync(manager.start_kernel)(extra_arguments=list(KERNEL_ARGUMENTS), cwd=str(self.cwd))
+        if warm_up:
+            run_sync(self._run_silently)(manager, warm_up)
+        return manager
+
+    async def _run_silently(self, manager, code: str) -> None:
+        from queue import Empty
+
+        client = manager.client()
+        client.start_channels()
+        try:
+            await client.wait_for_ready(timeout=self.startup_timeout)
+            msg_id = client.execute(code, silent=True, store_history=False, allow_stdin=False)
+            deadline = time.monotonic() + self.startup_timeout
+            # short waits, so that closing the run (or the kernel dying) ends a warm-up at once
+            while not self._closing and time.monotonic() < deadline and await manager.is_alive():
+                try:
+                    reply = await client.get_shell_msg(timeout=0.2)
+                except Empty:
+                    continue
+                if reply["parent_header"].get("msg_id") == msg_id:
+                    break
+        except Exception:  # noqa: BLE001 - a slow or failed warm-up only costs the time it saved
+            pass
+        finally:
+            client.stop_channels()
+
+    def _shutdown(self, name: str) -> None:
+        from jupyter_core.utils import run_sync
+
+        manager = self._managers.pop(name, None)
+        if manager is None:
+            return
+        try:
+            if manager.has_kernel:
+                run_sync(manager.shutdown_kernel)()
+        except Exception:  # noqa: BLE001 - already gone
+            pass
+        finally:
+            for client in getattr(manager, "clients", []):
+                try:
+                    client.stop_channels()
+                except Exception:  # noqa: BLE001
+                    pass
 
 
 def _source_cell_number(notebook: Path, source: str, fallback_index: int) -> int:
     """Position (from 1, as an author counts in JupyterLab) of the cell holding ``source`` in the
     notebook as written, before papermill added its parameter cell."""
-    import nbformat
-
-    cells = nbformat.read(str(notebook), as_version=4).cells
-    return next((i for i, cell in enumerate(cells, start=1) if cell.source == source), fallback_index + 1)
+    cells = json.loads(Path(notebook).read_text(encoding="utf-8")).get("cells", [])
+    sources = ["".join(c.get("source", "")) if isinstance(c.get("source"), list) else c.get("source", "") for c in cells]
+    return next((i for i, text in enumerate(sources, start=1) if text == source), fallback_index + 1)
 
 
 def check_kernel(kernel: str = KERNEL) -> str | None:
@@ -455,12 +758,19 @@ def with_embedded_font(page: str, *, chars: str | None = None) -> str:
     return page.replace("</head>", css + "</head>", 1) if css else page
 
 
+def _write_text(text: str, target: Path) -> Path:
+    # helpers.store imports pandas, which the runner itself does not need at start-up
+    from helpers.store import write_text
+
+    return write_text(text, target)
+
+
 def write_html(page: str, target: Path) -> Path:
     """Write ``page`` atomically after checking it has no active content."""
     found = active_content(page)
     if found:
         raise RuntimeError(f"refusing to write {target}: active content {sorted(set(found))[:5]}")
-    return write_text(page, target)
+    return _write_text(page, target)
 
 
 @functools.lru_cache(maxsize=2)
@@ -600,7 +910,9 @@ def figures_in(folder: Path, *, since: float | None = None) -> list[dict]:
         try:
             with Image.open(png) as image:
                 width, height = image.size
-                text = getattr(image, "text", {}) or {}
+                # the text chunks before the pixels (where matplotlib and save_figure put them):
+                # ``image.text`` would decode every figure to look for more after them
+                text = {key: value for key, value in image.info.items() if isinstance(value, str)}
         except OSError:
             continue
         found.append({
@@ -758,69 +1070,101 @@ def _now() -> str:
 
 
 def _run_notebooks(runs: list[NotebookRun], *, notebooks_dir: Path, order: Sequence[str], executed_dir: Path,
-                   html_dir: Path, reports: Path, kernel: str, say: Callable[[str], None]) -> str:
-    """Execute ``runs`` as soon as the notebooks they need are done, two at a time, exporting the
-    HTML of each finished notebook while the next ones run. The first failure stops the run:
-    notebooks running beside it are stopped, later ones never start. Returns the error ("" when
-    every notebook ran)."""
+                   html_dir: Path, reports: Path, kernel: str, say: Callable[[str], None],
+                   kernels: Kernels | None = None) -> str:
+    """Execute ``runs`` as soon as the notebooks they need are done, two at a time; the kernels of
+    waiting notebooks are started and warmed up, and the HTML of finished notebooks exported, while
+    a core is free. The first failure stops the run: notebooks running beside it are stopped, later
+    ones never start; Ctrl-C stops the notebooks running. Returns the error ("" when every notebook
+    ran)."""
     from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
+    own_kernels = kernels is None
+    kernels = kernels or Kernels(kernel, cwd=notebooks_dir)
     by_name = {run.name: run for run in runs}
     needs = notebook_needs([run.name for run in runs], order)
     width = parallel_notebooks()
     pending = [run.name for run in runs]
     done: set[str] = set()
     running: dict = {}  # future -> (run, stopper, start time)
-    exports = []
+    to_export: list = []  # exports of the notebooks ended, in order
+    exports: list = []
     error = ""
 
     def run_one(run: NotebookRun, stopper: Stopper) -> None:
-        execute(notebooks_dir / f"{run.name}.ipynb", executed_dir / f"{run.name}.ipynb", run.parameters,
-                cwd=notebooks_dir, kernel=kernel, stopper=stopper)
+        def work(manager):
+            execute(notebooks_dir / f"{run.name}.ipynb", executed_dir / f"{run.name}.ipynb", run.parameters,
+                    cwd=notebooks_dir, kernel=kernel, stopper=stopper, manager=manager)
 
-    with ThreadPoolExecutor(max_workers=width, thread_name_prefix="notebook") as pool, \
-            ThreadPoolExecutor(max_workers=1, thread_name_prefix="html") as html_pool:
-        while True:
-            ready = [name for name in pending if needs[name] <= done] if not error else []
-            for name in ready[:width - len(running)]:
-                pending.remove(name)
-                run = by_name[name]
-                run.executed = _relative(executed_dir / f"{name}.ipynb", reports)
-                run.started = _now()
-                say(f"[{len(runs) - len(pending)}/{len(runs)}] {name} …")
-                stopper = Stopper()
-                running[pool.submit(run_one, run, stopper)] = (run, stopper, time.perf_counter())
-            if not running:
-                break
-            finished, _ = wait(running, return_when=FIRST_COMPLETED)
-            for future in finished:
-                run, _, tick = running.pop(future)
-                executed = executed_dir / f"{run.name}.ipynb"
-                try:
-                    future.result()
-                    run.status = "ok"
-                    done.add(run.name)
-                except NotebookStopped as err:
-                    run.status, run.error = "stopped", str(err)
-                except NotebookFailed as err:
-                    run.status, run.error = "failed", str(err)
-                    if not error:
-                        error = f"{err}\nThe partially executed notebook is kept at {executed}; "
-                        others = [other for other, _, _ in running.values()]
-                        error += (f"{', '.join(o.name for o in others)} stopped; " if others else "")
-                        error += "later notebooks were not run."
-                        for _, stopper, _ in running.values():
-                            stopper.stop()
-                run.seconds = round(time.perf_counter() - tick, 2)
-                if executed.exists():
-                    html_file, results_file = html_dir / f"{run.name}.html", html_dir / f"{run.name}.results.html"
-                    exports.append(html_pool.submit(export_pages, executed, html_file, results_file, title=run.name))
-                    run.html, run.html_results = _relative(html_file, reports), _relative(results_file, reports)
-                say(f"      {run.name}: {run.status} in {run.seconds:.1f} s")
-                if run.status == "failed" and error.startswith(run.error):
-                    say(f"error: {error}")
-        for export in exports:
-            export.result()
+        return kernels.run(run.name, work)
+
+    try:
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="html") as html_pool:
+            while True:
+                ready = [name for name in pending if needs[name] <= done] if not error else []
+                for name in ready[:width - len(running)]:
+                    pending.remove(name)
+                    run = by_name[name]
+                    run.executed = _relative(executed_dir / f"{name}.ipynb", reports)
+                    run.started = _now()
+                    say(f"[{len(runs) - len(pending)}/{len(runs)}] {name} …")
+                    stopper = Stopper()
+                    running[run_one(run, stopper)] = (run, stopper, time.perf_counter())
+                # While fewer kernels than cores + 1 are busy (running a notebook or warming up), the
+                # next notebook in line gets its kernel: one more than the cores keeps them busy while
+                # the runner itself waits, writes or exports, at a small cost to the notebooks running.
+                busy = len(running) + len(kernels.warming(besides=[run.name for run, _, _ in running.values()]))
+                waiting = [name for name in pending if not kernels.started(name)] if not error else []
+                for name in waiting[:max(0, width + 1 - busy)]:
+                    kernels.start(name, warm_up=warm_up_code(import_statements(notebooks_dir / f"{name}.ipynb")))
+                # HTML pages are made one at a time while fewer notebooks run than there are cores
+                # (exporting beside two running notebooks would slow both), and all at the end.
+                exporting = [future for future in exports if not future.done()]
+                if to_export and not exporting and (len(running) < width or not running):
+                    exporting = [html_pool.submit(to_export.pop(0))]
+                    exports += exporting
+                if not running and not to_export:
+                    break
+                finished, _ = wait([*running, *kernels.warming(), *exporting], return_when=FIRST_COMPLETED)
+                for future in finished:
+                    if future not in running:
+                        continue  # a warm-up or an export ended: a core is free again
+                    run, _, tick = running.pop(future)
+                    executed = executed_dir / f"{run.name}.ipynb"
+                    try:
+                        future.result()
+                        run.status = "ok"
+                        done.add(run.name)
+                    except NotebookStopped as err:
+                        run.status, run.error = "stopped", str(err)
+                    except NotebookFailed as err:
+                        run.status, run.error = "failed", str(err)
+                        if not error:
+                            error = f"{err}\nThe partially executed notebook is kept at {executed}; "
+                            others = [other for other, _, _ in running.values()]
+                            error += (f"{', '.join(o.name for o in others)} stopped; " if others else "")
+                            error += "later notebooks were not run."
+                            for _, stopper, _ in running.values():
+                                stopper.stop()
+                    run.seconds = round(time.perf_counter() - tick, 2)
+                    if executed.exists():
+                        html_file, results_file = html_dir / f"{run.name}.html", html_dir / f"{run.name}.results.html"
+                        to_export.append(functools.partial(export_pages, executed, html_file, results_file,
+                                                           title=run.name))
+                        run.html, run.html_results = _relative(html_file, reports), _relative(results_file, reports)
+                    say(f"      {run.name}: {run.status} in {run.seconds:.1f} s")
+                    if run.status == "failed" and error.startswith(run.error):
+                        say(f"error: {error}")
+            for export in exports:
+                export.result()
+    except BaseException:  # Ctrl-C, or the runner's own failure: interrupt the kernels at work
+        for _, stopper, _ in running.values():
+            stopper.stop()
+        kernels.close(now=True, spare=[run.name for run, _, _ in running.values()])
+        raise
+    finally:
+        if own_kernels:
+            kernels.close()
     return error
 
 
@@ -870,63 +1214,80 @@ def run_collection(*, only: Iterable[str] | None = None, parameters: dict | None
     if warning:
         say(f"warning: {warning}")
 
-    paths.makedirs()
-    reports = paths.reports
-    executed_dir, html_dir = reports / "executed", reports / "html"
-    executed_dir.mkdir(parents=True, exist_ok=True)
-    html_dir.mkdir(parents=True, exist_ok=True)
-    path_values = {"raw_dir": str(paths.raw) if raw else None, "out_dir": str(Path(out).expanduser().resolve()) if out else None}
-
+    # The kernels of the first notebooks boot now, while the runner reads the notebooks and loads
+    # papermill; the others start as cores come free (see _run_notebooks). Every one is shut down
+    # on the way out, whatever happens.
+    kernels = Kernels(kernel, cwd=notebooks_dir)
+    interrupted = True
     try:
-        declared = {name: declared_parameters(notebooks_dir / f"{name}.ipynb") for name in names}
-    except ValueError as err:
-        say(f"error: {err}")
-        return 2
-    unused = sorted(key for key in given if not any(key in d for d in declared.values()))
-    if unused:
-        say(f"warning: no notebook run here declares parameter(s) {', '.join(unused)}; ignored")
+        first = notebook_needs(names, order)
+        for name in [name for name in names if not first[name]][:parallel_notebooks()]:
+            # only the imports: the notebook runs as soon as papermill is loaded
+            imports = import_statements(notebooks_dir / f"{name}.ipynb")
+            kernels.start(name, warm_up=warm_up_code(imports, calls=False))
+        paths.makedirs()
+        reports = paths.reports
+        executed_dir, html_dir = reports / "executed", reports / "html"
+        executed_dir.mkdir(parents=True, exist_ok=True)
+        html_dir.mkdir(parents=True, exist_ok=True)
+        path_values = {"raw_dir": str(paths.raw) if raw else None, "out_dir": str(Path(out).expanduser().resolve()) if out else None}
 
-    started_at = time.time()
-    started = datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
-    values = {k: v for k, v in path_values.items() if v is not None}
-    values.update(given)
-    runs = [NotebookRun(name=name, parameters=parameters_for(declared[name], values)) for name in names]
-    error = _run_notebooks(runs, notebooks_dir=notebooks_dir, order=order, executed_dir=executed_dir,
-                           html_dir=html_dir, reports=reports, kernel=kernel, say=say)
+        try:
+            declared = {name: declared_parameters(notebooks_dir / f"{name}.ipynb") for name in names}
+        except ValueError as err:
+            say(f"error: {err}")
+            interrupted = False
+            return 2
+        unused = sorted(key for key in given if not any(key in d for d in declared.values()))
+        if unused:
+            say(f"warning: no notebook run here declares parameter(s) {', '.join(unused)}; ignored")
 
-    # Notebooks not run this time keep their entry from the last run (marked by its own date).
-    run_json = reports / "run.json"
-    earlier = _previous_runs(run_json)
-    this_run = {run.name: asdict(run) for run in runs if run.status != "not run"}
-    entries = []
-    for name in order:
-        if name in this_run:
-            entries.append(this_run[name])
-        elif name in names:
-            entries.append(asdict(NotebookRun(name=name)))
-        elif name in earlier:
-            status = str(earlier[name].get("status", "")).removesuffix(" (earlier run)")
-            entries.append({**earlier[name], "status": f"{status} (earlier run)"})
-    inputs = input_files(paths.raw)
-    configuration = configuration_files()
-    record = {
-        "started": started,
-        "seconds": round(time.time() - started_at, 2),
-        "status": "failed" if error else "ok",
-        "error": error,
-        "command": " ".join(["python -m helpers run", *(f"--only {n}" for n in (only or [])),
-                             *(f"-p {k} {json.dumps(v, ensure_ascii=False)}" for k, v in given.items()),
-                             *([f"--raw {raw}"] if raw else []), *([f"--out {out}"] if out else [])]),
-        "revision": source_revision(),
-        "pipeline_version": _pipeline_version(),
-        "notebooks": entries,
-        "inputs": {"folder": str(paths.raw), "sha256": _combined_digest(inputs), "files": inputs},
-        "configuration": configuration,
-        "configuration_sha256": _combined_digest(configuration),
-        "packages": package_versions(),
-    }
-    write_text(json.dumps(record, ensure_ascii=False, indent=1), run_json)
-    page = render_index(record, reports=reports, figures=figures_in(paths.figures, since=started_at))
-    write_html(with_embedded_font(page), reports / "index.html")
-    say(f"report: {reports / 'index.html'}")
-    return 1 if error else 0
+        started_at = time.time()
+        started = datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
+        values = {k: v for k, v in path_values.items() if v is not None}
+        values.update(given)
+        runs = [NotebookRun(name=name, parameters=parameters_for(declared[name], values)) for name in names]
+        load_papermill()  # here, while the first kernels warm up
+
+        error = _run_notebooks(runs, notebooks_dir=notebooks_dir, order=order, executed_dir=executed_dir,
+                               html_dir=html_dir, reports=reports, kernel=kernel, say=say, kernels=kernels)
+
+        # Notebooks not run this time keep their entry from the last run (marked by its own date).
+        run_json = reports / "run.json"
+        earlier = _previous_runs(run_json)
+        this_run = {run.name: asdict(run) for run in runs if run.status != "not run"}
+        entries = []
+        for name in order:
+            if name in this_run:
+                entries.append(this_run[name])
+            elif name in names:
+                entries.append(asdict(NotebookRun(name=name)))
+            elif name in earlier:
+                status = str(earlier[name].get("status", "")).removesuffix(" (earlier run)")
+                entries.append({**earlier[name], "status": f"{status} (earlier run)"})
+        inputs = input_files(paths.raw)
+        configuration = configuration_files()
+        record = {
+            "started": started,
+            "seconds": round(time.time() - started_at, 2),
+            "status": "failed" if error else "ok",
+            "error": error,
+            "command": " ".join(["python -m helpers run", *(f"--only {n}" for n in (only or [])),
+                                 *(f"-p {k} {json.dumps(v, ensure_ascii=False)}" for k, v in given.items()),
+                                 *([f"--raw {raw}"] if raw else []), *([f"--out {out}"] if out else [])]),
+            "revision": source_revision(),
+            "pipeline_version": _pipeline_version(),
+            "notebooks": entries,
+            "inputs": {"folder": str(paths.raw), "sha256": _combined_digest(inputs), "files": inputs},
+            "configuration": configuration,
+            "configuration_sha256": _combined_digest(configuration),
+            "packages": package_versions(),
+        }
+        _write_text(json.dumps(record, ensure_ascii=False, indent=1), run_json)
+        page = render_index(record, reports=reports, figures=figures_in(paths.figures, since=started_at))
+        write_html(with_embedded_font(page), reports / "index.html")
+        say(f"report: {reports / 'index.html'}")
+        interrupted = False
+        return 1 if error else 0
+    finally:
+        kernels.close(now=interrupted)  # after an interruption in _run_notebooks, closed there already

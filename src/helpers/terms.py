@@ -297,6 +297,29 @@ def top_distinctive(table: pd.DataFrame, *, n: int = 15, min_count: int = 1) -> 
             .groupby("group", sort=True).head(n).reset_index(drop=True))
 
 
+def side_by_side(table: pd.DataFrame, *, by: str, n: int = 10, value: str = "count", term: str = "term",
+                 fmt: str = "{:,.0f}", order: Iterable[str] | None = None) -> pd.DataFrame:
+    """The ``n`` terms with the highest ``value`` in each ``by`` group, one column per group
+    (``order``, default sorted) and one row per rank, each cell "term (value)": a table to read
+    the groups against each other.
+
+    >>> t = pd.DataFrame({"region": ["矿区", "矿区", "武江区"], "term": ["普法", "复议", "执法"], "count": [5, 3, 4]})
+    >>> side_by_side(t, by="region", n=2).to_dict("list")
+    {'武江区': ['执法 (4)', ''], '矿区': ['普法 (5)', '复议 (3)']}
+    """
+    groups = [str(g) for g in order] if order is not None else sorted(table[by].astype(str).unique())
+    ranked = (table.assign(_group=table[by].astype(str))
+              .sort_values(["_group", value, term], ascending=[True, False, True]))
+    columns = {}
+    for group in groups:
+        rows = ranked[ranked["_group"] == group].head(n)
+        columns[group] = [f"{t} ({fmt.format(v)})" for t, v in zip(rows[term], rows[value])]
+    wide = pd.DataFrame({group: pd.Series(cells, dtype=object) for group, cells in columns.items()})
+    wide = wide.reindex(range(max([len(c) for c in columns.values()] + [0]))).fillna("")
+    wide.index = pd.RangeIndex(1, len(wide) + 1, name="rank")
+    return wide
+
+
 # --------------------------------------------------------------------------- collocations
 
 
