@@ -118,6 +118,9 @@ def test_year_over_year_only_for_regions_with_several_years(values):
     yoy = indicators.year_over_year(pd.concat([row, later]))
     assert len(yoy) == 1
     assert yoy["change"].item() == row["value"].item() and yoy["pct_change"].item() == pytest.approx(100)
+    # two reports of unknown region are not one region's two years
+    unknown = pd.concat([row, later]).assign(region="")
+    assert indicators.year_over_year(unknown).empty
 
 
 def test_ratios_only_where_both_parts_are_stated(values):

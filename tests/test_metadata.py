@@ -110,3 +110,28 @@ def test_signature_gives_publisher_and_date():
 ])
 def test_normalize_date(raw, iso):
     assert metadata.normalize_date(raw) == iso
+
+
+@pytest.mark.parametrize("values, expected", [
+    (["矿区", "武江区"], ["矿区", "武江区"]),
+    (["矿区", ""], ["矿区", "b"]),  # two unknown regions never share a group
+    (["", None], ["a", "b"]),
+    (["  ", "矿区"], ["a", "矿区"]),
+])
+def test_group_key_labels_unknown_values_by_doc_id(values, expected):
+    docs = pd.DataFrame({"doc_id": ["a", "b"], "region": values})
+    assert metadata.group_key(docs).tolist() == expected
+
+
+def test_select_documents_leaves_out_garbled_reports_and_checks_ids(corpus):
+    docs = corpus.documents.assign(garbled_share=0.0)
+    docs.loc[1, "garbled_share"] = 0.54
+    kept, left_out = metadata.select_documents(docs)
+    assert len(kept) == 4 and left_out["doc_id"].tolist() == [docs.loc[1, "doc_id"]]
+    assert left_out["reason"].iloc[0] == "54% of its characters garbled (more than 20%)"
+    kept, left_out = metadata.select_documents(docs, max_garbled=None)
+    assert len(kept) == 5 and left_out.empty
+    kept, _ = metadata.select_documents(docs, doc_ids=[docs.loc[0, "doc_id"]])
+    assert kept["doc_id"].tolist() == [docs.loc[0, "doc_id"]]
+    with pytest.raises(ValueError, match="not in the documents table"):
+        metadata.select_documents(docs, doc_ids=["no_such_report"])

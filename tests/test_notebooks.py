@@ -161,3 +161,36 @@ def test_markup_in_a_report_stays_inert_through_the_cleaning_notebook(tmp_path):
         assert not [(t.name, a) for t in soup.find_all(True) for a in t.attrs if a.lower().startswith("on")], page.name
     cleaning = (tmp_path / "out" / "reports" / "html" / "01_cleaning.html").read_text(encoding="utf-8")
     assert "&lt;img src=x onerror=alert(1)&gt;" in cleaning or "&lt;script&gt;" in cleaning  # shown, as text
+
+
+def test_unknown_region_and_garbled_reports_through_the_collection(tmp_path):
+    """A report whose region cannot be inferred is a group of its own (labelled by its doc_id,
+    not merged with other unknowns into a blank group); a report still garbled after repair is
+    left out of the analyses with a note, and kept in the documents table."""
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    for name in ("000_d902d7a4c29cde5a.txt", "002_85a6f3b4405b5e46.txt"):
+        shutil.copy(config.RAW / name, raw / name)
+    lines = (config.RAW / "001_e39e1493065be82e.txt").read_text(encoding="utf-8").splitlines()
+    # no subject in the title, no opening sentence, no signature: nothing names the region
+    (raw / "unnamed.txt").write_text("关于2022年法治政府建设情况的报告\n" + "\n".join(lines[2:-3]), encoding="utf-8")
+    text = (config.RAW / "003_2cdd6b3c9939285b.txt").read_text(encoding="utf-8")
+    (raw / "garbled.txt").write_text(text.encode("utf-8").decode("gbk", errors="replace"), encoding="utf-8")
+    out = tmp_path / "out"
+    log: list[str] = []
+    assert report.run_collection(raw=raw, out=out, log=log.append) == 0, "\n".join(log)
+
+    processed = out / "data" / "processed"
+    docs = pd.read_parquet(processed / "documents.parquet").set_index("doc_id")
+    assert docs.loc["unnamed", "region"] == "" and docs.loc["unnamed", "city"] == "阳泉市"
+    assert docs.loc["garbled", "garbled_share"] > 0.2
+    tf = pd.read_parquet(processed / "term_frequencies.parquet")
+    assert "garbled" not in set(tf["doc_id"])
+    assert set(tf.loc[tf["doc_id"] == "unnamed", "region"]) == {"unnamed"}
+    assert "garbled" not in set(pd.read_parquet(processed / "indicators.parquet")["doc_id"])
+    top = pd.read_csv(out / "figures" / "04_top_terms.csv", encoding="utf-8-sig")
+    assert "unnamed" in set(top["region"]) and not top["region"].isna().any()
+    for name in ("02_term_frequency", "03_indicators", "04_visualization"):
+        executed = nbformat.read(out / "reports" / "executed" / f"{name}.ipynb", as_version=4)
+        printed = "".join(o.get("text", "") for c in executed.cells if c.cell_type == "code" for o in c.outputs)
+        assert "left out garbled: 5" in printed, name  # "… 5x% of its characters garbled"

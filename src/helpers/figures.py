@@ -16,7 +16,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from helpers import plots, schema
+from helpers import metadata, plots, schema
 
 # Figure key -> processed tables it needs (the notebook skips a figure whose tables are missing).
 FIGURE_SET = {
@@ -78,7 +78,7 @@ def document_labels(documents: pd.DataFrame) -> pd.Series:
 
 def _regions_of(labels: pd.Series, documents: pd.DataFrame) -> dict[str, str]:
     """Label -> colour of its region (years of one region share the region's colour)."""
-    region = documents.set_index("doc_id")["region"].fillna("").astype(str)
+    region = pd.Series(metadata.group_key(documents).to_numpy(), index=documents["doc_id"])
     colours = plots.region_colors(region.unique())
     return {labels[d]: colours[region[d]] for d in labels.index if d in region.index}
 
@@ -131,9 +131,8 @@ def group_term_rates(term_frequencies: pd.DataFrame, documents: pd.DataFrame, *,
     """Counts of each term per group (summed over its reports) and the rate per 10,000
     characters of the group's reports, so long and short reports compare fairly."""
     tf = term_frequencies.drop(columns=[group], errors="ignore").merge(documents[["doc_id", group]], on="doc_id")
-    tf[group] = tf[group].fillna(tf["doc_id"]).astype(str)
-    chars = documents.assign(**{group: documents[group].fillna(documents["doc_id"]).astype(str)}) \
-        .groupby(group)["n_chars"].sum()
+    tf[group] = metadata.group_key(tf, group)
+    chars = documents.assign(**{group: metadata.group_key(documents, group)}).groupby(group)["n_chars"].sum()
     counts = tf.groupby([group, "term"], as_index=False)["count"].sum()
     counts["rate_per_10k"] = counts["count"] / counts[group].map(chars) * 1e4
     return counts.sort_values([group, "count", "term"], ascending=[True, False, True], ignore_index=True)

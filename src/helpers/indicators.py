@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from helpers import config
+from helpers import config, metadata
 
 CATALOGUE_PATH = config.PACKAGE_DATA / "indicators.yaml"
 RELATIONS_PATH = config.PACKAGE_DATA / "indicator_relations.yaml"
@@ -360,7 +360,7 @@ def indicator_values(quantities: pd.DataFrame, documents: pd.DataFrame, *,
 
 
 def _row_label(values: pd.DataFrame) -> pd.Series:
-    return values["region"].fillna(values["doc_id"]).astype(str) + " " + values["report_year"].astype(str)
+    return metadata.group_key(values, "region") + " " + values["report_year"].astype(str)
 
 
 def comparison_table(values: pd.DataFrame, *, documents: pd.DataFrame | None = None,
@@ -436,7 +436,10 @@ def year_over_year(values: pd.DataFrame) -> pd.DataFrame:
             "change", "pct_change", "quote_from", "quote_to"]
     rows = []
     v = values.dropna(subset=["region", "report_year"]).copy()
+    v = v[v["region"].astype(str).str.strip() != ""]  # reports of unknown region cannot be paired
     v["report_year"] = pd.to_numeric(v["report_year"], errors="coerce")
+    # only regions with reports from two or more years have pairs
+    v = v[v.groupby("region")["report_year"].transform("nunique") > 1]
     for (region, ind), group in v.groupby(["region", "indicator_id"]):
         group = group.sort_values("report_year").drop_duplicates("report_year")
         for a, b in zip(group.iloc[:-1].itertuples(), group.iloc[1:].itertuples()):

@@ -256,3 +256,54 @@ def merge(inferred: dict[str, str], manifest_row: dict[str, str] | None) -> dict
         else:
             out[name], out[f"{name}_origin"] = "", "missing"
     return out
+
+
+# ---------------------------------------------------------------------------- choosing reports
+
+# Reports with a larger share of characters still garbled after repair (documents.garbled_share)
+# are left out of the analyses by default: their tokens and numbers are noise.
+MAX_GARBLED = 0.2
+
+
+def group_key(documents: pd.DataFrame, column: str = "region") -> pd.Series:
+    """Each report's ``column`` as a group label, or its doc_id where the value is missing or
+    empty: a report whose region could not be inferred stays a group of its own instead of
+    joining every other unknown one.
+
+    >>> docs = pd.DataFrame({"doc_id": ["a", "b", "c"], "region": ["矿区", "", None]})
+    >>> group_key(docs).tolist()
+    ['矿区', 'b', 'c']
+    """
+    values = documents[column]
+    text = values.astype("string").str.strip()
+    missing = text.isna() | (text == "")
+    return pd.Series(values.astype(str).where(~missing, documents["doc_id"].astype(str)).to_numpy(dtype=object),
+                     index=documents.index, name=column)
+
+
+def select_documents(documents: pd.DataFrame, *, doc_ids=(), max_garbled: float | None = MAX_GARBLED
+                     ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The reports an analysis uses, and those it leaves out with the reason.
+
+    ``doc_ids``: the reports wanted (empty: all); an unknown one raises ``ValueError``.
+    ``max_garbled``: leave out reports whose ``garbled_share`` is larger (None keeps them).
+
+    >>> docs = pd.DataFrame({"doc_id": ["a", "b"], "garbled_share": [0.0, 0.55]})
+    >>> kept, left_out = select_documents(docs)
+    >>> kept["doc_id"].tolist(), left_out["reason"].tolist()
+    (['a'], ['55% of its characters garbled (more than 20%)'])
+    """
+    wanted = list(doc_ids or [])
+    unknown = sorted(set(wanted) - set(documents["doc_id"]))
+    if unknown:
+        raise ValueError(f"documents not in the documents table: {unknown}")
+    keep = documents["doc_id"].isin(wanted) if wanted else pd.Series(True, index=documents.index)
+    reasons = pd.Series("", index=documents.index, dtype=object)
+    if max_garbled is not None and "garbled_share" in documents.columns:
+        share = pd.to_numeric(documents["garbled_share"], errors="coerce").fillna(0.0)
+        garbled = keep & (share > max_garbled)
+        reasons[garbled] = [f"{s:.0%} of its characters garbled (more than {max_garbled:.0%})" for s in share[garbled]]
+        keep &= ~garbled
+    left_out = pd.DataFrame({"doc_id": documents.loc[reasons != "", "doc_id"].to_numpy(),
+                             "reason": reasons[reasons != ""].to_numpy()})
+    return documents[keep].reset_index(drop=True), left_out

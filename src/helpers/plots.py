@@ -28,7 +28,7 @@ import yaml
 from matplotlib import colors as mcolors
 from matplotlib import font_manager
 
-from helpers import config
+from helpers import config, metadata
 from helpers.store import atomic_path
 
 # Okabe & Ito (2008) colour-blind-safe palette, black moved last; Paul Tol's "muted" set extends it
@@ -750,11 +750,11 @@ def indicator_bars(values: pd.DataFrame, *, indicators: Iterable[str] | None = N
     value, approximate values hatched, reports that do not state it left out. Returns the panels."""
     setup_style()
     names = list(indicators) if indicators is not None else list(dict.fromkeys(values["indicator_name"]))
-    colors = colors or region_colors(values["region"].dropna().astype(str))
+    colors = colors or region_colors(metadata.group_key(values, "region"))
     _, axes = facet_grid(len(names), ncols=ncols, panel_size=(3.8, 0.45 * values["doc_id"].nunique() + 1.2))
     for ax, name in zip(axes, names):
         rows = values[values["indicator_name"] == name].sort_values("value")
-        labels = rows["region"].fillna(rows["doc_id"]).astype(str).tolist()
+        labels = metadata.group_key(rows, "region").tolist()  # a report of unknown region by its doc_id
         bars = ax.barh(labels, rows["value"].to_numpy(dtype=float),
                        color=[colors.get(lab, PALETTE[0]) for lab in labels])
         for bar, approx in zip(bars, rows["approx"]):
