@@ -63,13 +63,17 @@ class ReadError(Exception):
 
 
 # --------------------------------------------------------------------------- text
+# Bytes below 32 other than tab, newline, form feed and carriage return.
+_CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10, 12, 13))
+
+
 def _looks_binary(data: bytes) -> bool:
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16 with a BOM is text
         return False
     sample = data[:8192]
     if b"\x00" in sample:
         return True
-    controls = sum(1 for b in sample if b < 32 and b not in (9, 10, 12, 13))
+    controls = len(sample) - len(sample.translate(None, _CONTROL_BYTES))
     return controls / max(len(sample), 1) > BINARY_CONTROL_SHARE
 
 
@@ -290,8 +294,26 @@ def _ordinary(ch: str) -> bool:
     return False
 
 
+# Characters already found ordinary: most texts hold none outside it, and a set difference
+# (one C call) says so without a look at each character.
+_SEEN_ORDINARY: set[str] = set()
+
+
+def _has_garbled(text: str) -> bool:
+    """Whether ``text`` holds any character ordinary Chinese text does not have."""
+    found = False
+    for ch in set(text) - _SEEN_ORDINARY:
+        if ch.isascii() or ch.isspace() or _ordinary(ch):
+            _SEEN_ORDINARY.add(ch)
+        else:
+            found = True
+    return found
+
+
 def _garbled_counts(text: str) -> tuple[int, int]:
     """(garbled characters, non-ASCII non-space characters) of a text."""
+    if not _has_garbled(text):
+        return 0, sum(1 for ch in text if not (ch.isascii() or ch.isspace()))
     garbled = counted = 0
     for ch, n in Counter(text).items():
         if not (ch.isascii() or ch.isspace()):
@@ -310,6 +332,8 @@ def garbled_share(text: str) -> float:
     >>> garbled_share("娉曟不鏀垮簻寤鸿�惧勾搴︽姤鍛�")  # 法治政府建设年度报告: UTF-8 read as GBK
     0.375
     """
+    if not _has_garbled(text):
+        return 0.0
     garbled, counted = _garbled_counts(text)
     return garbled / counted if counted else 0.0
 
@@ -324,6 +348,8 @@ def repair_mojibake(text: str) -> tuple[str, dict[str, int]]:
     ('法治政府', {'UTF-8 text that had been read as Windows-1252': 1})
     """
     repairs: dict[str, int] = {}
+    if not _has_garbled(text):
+        return text, repairs
     lines = text.split("\n")
     for i, line in enumerate(lines):
         garbled, counted = _garbled_counts(line)
@@ -465,10 +491,12 @@ def read_bytes(name: str, data: bytes) -> RawDocument:
         reason = "no text layer (scanned PDF? needs OCR)" if fmt == "pdf" else "no text found"
         raise ReadError(reason)
     warnings = [(name, "warning", note) for note in notes]
-    text, repairs = repair_mojibake(text)
-    for how, lines in repairs.items():
-        warnings.append((name, "info", f"mojibake repaired: {how} ({lines} line{'s' if lines > 1 else ''})"))
-    share = garbled_share(text)
+    share = 0.0
+    if _has_garbled(text):  # most files: nothing to repair or measure
+        text, repairs = repair_mojibake(text)
+        for how, lines in repairs.items():
+            warnings.append((name, "info", f"mojibake repaired: {how} ({lines} line{'s' if lines > 1 else ''})"))
+        share = garbled_share(text)
     converted = False
     if share >= GARBLED_SHARE:
         # Converting garbage would count as "traditional" and hide the damage.
