@@ -17,6 +17,9 @@ def _one(text: str):
 
 # (sentence as cleaned, value, unit, approx, kind, object)
 NUMBER_FORMS = [
+    # digit groups split by spaces, as PDF and table copies give them: a group starting with 0 continues
+    ("办理信访事项1 024件。", 1024, "件", False, "count", "信访事项"),
+    ("全年办理案件1 024 000件", 1024000, "件", False, "count", "案件"),
     ("2024年收到行政复议案件114宗，其中", 114, "宗", False, "count", "行政复议案件"),
     ("办结行政复议案件1件，行政复议“分流阀”作用充分发挥", 1, "件", False, "count", "行政复议案件"),
     ("累计培训1200余人；各镇（街）组织", 1200, "人", True, "count", "培训"),

@@ -39,6 +39,9 @@ _BARE_SCALE = r"(?:万亿|百万|千万|百|千|万|亿)"
 _SCALE = r"(?:万亿|千万|百万|亿|万|千)"
 _RANGE_SEP = r"\s*[—–\-~～至到]\s*"
 _DIGIT_FIRST = re.compile(_DIGITS)
+# A three-digit group starting with 0, and the space-separated groups before it (1 024 000件).
+_ZERO_GROUP = re.compile(r"0[0-9]{2}")
+_SPACED_GROUPS = re.compile(r"(?<![\d.,，])([0-9]{1,3}(?:[ \u00a0\u2009\u202f][0-9]{3})*)[ \u00a0\u2009\u202f]$")
 _SCALES = {"万亿": 1e12, "千万": 1e7, "百万": 1e6, "亿": 1e8, "万": 1e4, "千": 1e3, "百": 1e2}
 _CLAUSE_BREAK = "，,；;。！？!?：:（）()[]【】\n\r"
 
@@ -735,6 +738,14 @@ def _candidates(text: str, rules: Rules, mask: _Mask):
             if g["ap2"] and (g["scale"] or g["scale1"]):
                 end = m.end("ap2")  # 400万以上
         number_text = g["cnpct"] or g["num"] or g["bare"]
+        if g["num"] and _ZERO_GROUP.fullmatch(g["num"]):
+            # 1 024件: digit groups split by spaces (PDF and table copies); a count never starts
+            # with 0, so a group of three after a space continues the number before it
+            head = _SPACED_GROUPS.search(text, 0, start)
+            if head is None:
+                continue
+            number_text = re.sub(r"\s", "", head.group(1)) + g["num"]
+            start = head.start(1)
         is_cn = bool(g["num"]) and not _DIGIT_FIRST.match(g["num"]) and not g["cnpct"]
         if g["bare"]:
             before = text[:start]
