@@ -332,3 +332,12 @@ def test_web_page_declaring_a_wrong_charset_is_read_right(raw_texts):
     doc = corpus.read_bytes(name.replace(".txt", ".html"), page.encode("utf-8"))
     assert doc.encoding == "utf_8" and mojibake_reasons(doc) == []
     assert cleaned(doc.text) == cleaned(raw_texts[name])
+
+
+@pytest.mark.parametrize("text, share", [
+    ("行政复议案件锟斤拷锟斤拷", 6 / 12),  # 锟斤拷 is made of ordinary characters, yet counts as lost
+    ("行政复议案件\ufffd\ufffd", 2 / 8),
+    ("行政复议案件12件", 0.0),
+])
+def test_garbled_share_counts_lost_bytes(text, share):
+    assert corpus.garbled_share(text) == pytest.approx(share)

@@ -300,8 +300,9 @@ _SEEN_ORDINARY: set[str] = set()
 
 
 def _has_garbled(text: str) -> bool:
-    """Whether ``text`` holds any character ordinary Chinese text does not have."""
-    found = False
+    """Whether ``text`` holds any character ordinary Chinese text does not have, or 锟斤拷 (made
+    of ordinary characters, so looked for as such)."""
+    found = KUNJINKAO in text
     for ch in set(text) - _SEEN_ORDINARY:
         if ch.isascii() or ch.isspace() or _ordinary(ch):
             _SEEN_ORDINARY.add(ch)
@@ -312,8 +313,6 @@ def _has_garbled(text: str) -> bool:
 
 def _garbled_counts(text: str) -> tuple[int, int]:
     """(garbled characters, non-ASCII non-space characters) of a text."""
-    if not _has_garbled(text):
-        return 0, sum(1 for ch in text if not (ch.isascii() or ch.isspace()))
     garbled = counted = 0
     for ch, n in Counter(text).items():
         if not (ch.isascii() or ch.isspace()):
@@ -352,6 +351,8 @@ def repair_mojibake(text: str) -> tuple[str, dict[str, int]]:
         return text, repairs
     lines = text.split("\n")
     for i, line in enumerate(lines):
+        if not _has_garbled(line):
+            continue
         garbled, counted = _garbled_counts(line)
         if not garbled or garbled < LINE_GARBLED_SHARE * counted:
             continue

@@ -693,11 +693,6 @@ CJK_UNICODE_RANGE = ("U+2E80-2FDF, U+3000-303F, U+3100-312F, U+31A0-31EF, U+3200
 _CJK_SPANS = [tuple(int(x, 16) for x in part.strip()[2:].split("-")) for part in CJK_UNICODE_RANGE.split(",")]
 
 
-def _is_cjk(char: str) -> bool:
-    code = ord(char)
-    return any(low <= code <= high for low, high in _CJK_SPANS)
-
-
 _CJK_CHAR = re.compile("[" + "".join(f"\\U{low:08x}-\\U{high:08x}" for low, high in _CJK_SPANS) + "]")
 _NOT_TEXT = re.compile(r"<(style|script)\b.*?</\1\s*>|<!--.*?-->|<[^>]*>", re.DOTALL | re.IGNORECASE)
 
