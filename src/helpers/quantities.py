@@ -80,6 +80,7 @@ class Rules:
     not_quantity_gates: tuple  # per pattern: the characters a match can start with (_first_chars), or None
     mention: re.Pattern = field(repr=False)
     mention_start: re.Pattern | None = field(default=None, repr=False)  # where a mention can begin
+    not_quantity_scan: "_MaskScanner | None" = field(default=None, repr=False)  # all of them in one pass
 
 
 def _longest_first(words) -> tuple:
@@ -159,6 +160,7 @@ def load_rules(path: str | Path | None = None) -> Rules:
         max_object_chars=int(data.get("max_object_chars", 18)),
         not_quantities=tuple(not_quantities),
         not_quantity_gates=tuple(_first_chars(pattern) for _, pattern in not_quantities),
+        not_quantity_scan=_MaskScanner.build(not_quantities),
         mention=mention,
         mention_start=_start_pattern(mention),
     )
@@ -302,10 +304,18 @@ def not_quantity_spans(text: str, *, rules: Rules | None = None) -> list[tuple[i
     ['date', 'numbered_slogan', 'quoted', 'year']
     """
     rules = rules or load_rules()
+    if rules.not_quantity_scan is not None:
+        return rules.not_quantity_scan.spans(text)
+    return _spans_pattern_by_pattern(text, rules.not_quantities, rules.not_quantity_gates)
+
+
+def _spans_pattern_by_pattern(text: str, patterns, gates) -> list[tuple[int, int, str]]:
+    """``not_quantity_spans`` with one ``finditer`` per pattern (a pattern skipped when ``text``
+    holds no character that can begin it)."""
     spans = []
     present = frozenset(text)
     digit = space = None
-    for (name, pattern), gate in zip(rules.not_quantities, rules.not_quantity_gates):
+    for (name, pattern), gate in zip(patterns, gates):
         if gate is not None:
             chars, needs_digit, needs_space = gate
             if chars.isdisjoint(present):
@@ -319,6 +329,65 @@ def not_quantity_spans(text: str, *, rules: Rules | None = None) -> list[tuple[i
             if m.end() > m.start():
                 spans.append((m.start(), m.end(), name))
     return sorted(set(spans))
+
+
+class _MaskScanner:
+    """Every not-quantity pattern whose first character is known (``_first_chars``) in one regex,
+    with each pattern's ``finditer`` semantics (its next match starts where its last one ended);
+    the others run one by one.
+
+    Most of these patterns open with a lookbehind, so the regex engine cannot skip ahead to a
+    possible start and tries each of them at every character. ``starts`` finds, in one C-level
+    pass, the characters where some pattern matches (a character that can begin one, then a
+    lookbehind over it that tries them all there); ``each`` then says which patterns match at
+    such a character and where they end. Same spans, several times faster.
+    """
+
+    def __init__(self, names: list[str], starts: re.Pattern, each: re.Pattern,
+                 rest: list[tuple[str, re.Pattern]]) -> None:
+        self.names, self.starts, self.each, self.rest = names, starts, each, rest
+        self.groups = [each.groupindex[f"_nq{i}"] for i in range(len(names))]
+
+    @classmethod
+    def build(cls, patterns) -> "_MaskScanner | None":
+        """None when the patterns cannot share one regex (flags, backreferences, a group name taken)."""
+        gated, rest, chars, digit, space = [], [], set(), False, False
+        for name, pattern in patterns:
+            gate = _first_chars(pattern)
+            if gate is None:
+                rest.append((name, pattern))
+                continue
+            if pattern.flags & ~re.UNICODE or re.search(r"\\[1-9]|\(\?P=", pattern.pattern):
+                return None
+            gated.append((name, pattern))
+            chars |= gate[0]
+            digit, space = digit or gate[1], space or gate[2]
+        if not gated:
+            return None
+        first = ("[" + "".join(map(re.escape, sorted(chars))) + ("\\d" if digit else "")
+                 + ("\\s" if space else "") + "]")
+        any_pattern = "|".join(f"(?:{p.pattern})" for _, p in gated)
+        try:
+            starts = re.compile(f"{first}(?<=(?={any_pattern}).)")
+            each = re.compile("".join(f"(?=(?P<_nq{i}>{p.pattern}))?" for i, (_, p) in enumerate(gated)))
+        except re.error:
+            return None
+        return cls([name for name, _ in gated], starts, each, rest)
+
+    def spans(self, text: str) -> list[tuple[int, int, str]]:
+        spans = []
+        resume = [0] * len(self.names)  # where each pattern's finditer would search next
+        each = self.each.match
+        for found in self.starts.finditer(text):
+            regs = each(text, found.start()).regs
+            for k, group in enumerate(self.groups):
+                start, end = regs[group]
+                if start >= resume[k] and end > start:
+                    spans.append((start, end, self.names[k]))
+                    resume[k] = end
+        for name, pattern in self.rest:
+            spans.extend((m.start(), m.end(), name) for m in pattern.finditer(text) if m.end() > m.start())
+        return sorted(set(spans))
 
 
 class _Mask:
