@@ -10,12 +10,14 @@ STAMP  := $(VENV)/.installed
 help:  ## List every target
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-14s %s\n", $$1, $$2}'
 
-# The `fast` extra builds jieba_fast (same tokens, C speed); without a compiler plain jieba is used.
+# The `fast` and `fast-c` extras add the Rust and C builds of jieba (same tokens, faster); where
+# they cannot be installed, plain jieba is used.
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e .
-	$(BIN)/python -m pip install --quiet -e '.[fast]' 2>/dev/null || echo "note: jieba_fast not built (no compiler?); using plain jieba"
+	$(BIN)/python -m pip install --quiet -e '.[fast]' 2>/dev/null || echo "note: jieba-next not installed (no wheel here?); plain jieba segments"
+	$(BIN)/python -m pip install --quiet -e '.[fast-c]' 2>/dev/null || echo "note: jieba_fast not built (no compiler?); plain jieba tags"
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $(STAMP)
 

@@ -167,28 +167,33 @@ def test_two_workers_give_the_single_process_corpus(raw_dir, corpus):
         assert getattr(both, name).equals(getattr(corpus, name)), name
 
 
-def test_jieba_fast_gives_the_tokens_and_quantities_of_plain_jieba(corpus, monkeypatch):
-    """The optional C build is used only because it changes nothing but the speed."""
-    pytest.importorskip("jieba_fast")
+@pytest.mark.parametrize("engine", ["jieba_next", "jieba_fast"])
+def test_a_faster_jieba_build_gives_the_tokens_and_quantities_of_plain_jieba(corpus, monkeypatch, engine):
+    """The optional builds are used only because they change nothing but the speed."""
+    module = pytest.importorskip(engine)
     import jieba as plain
 
     from helpers import quantities, segment
 
     sentences = corpus.sentences
-    fast_segmenter = segment.Segmenter()
-    assert type(fast_segmenter.tokenizer).__module__ == "jieba_fast"
-    fast_tokens = fast_segmenter.cut_many(sentences["text"].tolist())
-    fast_mentions = quantities.extract_quantities(sentences)
-    monkeypatch.setattr(segment, "jieba", plain)
-    monkeypatch.setenv("FAZHI_JIEBA", "jieba")
-    quantities._pos_tokenizer.cache_clear()
-    try:
-        plain_segmenter = segment.Segmenter()
-        assert type(plain_segmenter.tokenizer).__module__ == "jieba"
-        assert plain_segmenter.cut_many(sentences["text"].tolist()) == fast_tokens
-        assert quantities.extract_quantities(sentences).equals(fast_mentions)
-    finally:
+    texts = sentences["text"].tolist()
+    mentions = {}
+    segmenters = {}
+    for name, chosen in ((engine, module), ("jieba", plain)):
+        monkeypatch.setattr(segment, "jieba", chosen)
+        monkeypatch.setenv("FAZHI_JIEBA", name)
+        segment._main_dictionary.cache_clear()
         quantities._pos_tokenizer.cache_clear()
+        try:
+            segmenters[name] = segment.Segmenter()
+            assert type(segmenters[name].tokenizer).__module__.split(".")[0] == name
+            mentions[name] = quantities.extract_quantities(sentences)
+        finally:
+            segment._main_dictionary.cache_clear()
+            quantities._pos_tokenizer.cache_clear()
+    assert segmenters[engine].tokenizer.FREQ == segmenters["jieba"].tokenizer.FREQ  # same lexicon frequencies
+    assert segmenters[engine].cut_many(texts) == segmenters["jieba"].cut_many(texts)
+    assert mentions[engine].equals(mentions["jieba"])
 
 
 def test_a_report_that_breaks_a_step_is_a_warning_not_a_crash(tmp_path, raw_dir, monkeypatch):

@@ -49,7 +49,7 @@ VERSIONED_MODULES = (
     "pipeline", "schema", "cache",
 )
 # Installed libraries whose upgrade may change results (tokens, conversions) or the stored format.
-VERSIONED_LIBRARIES = ("jieba", "jieba_fast", "opencc", "cn2an", "charset-normalizer", "pandas", "numpy",
+VERSIONED_LIBRARIES = ("jieba", "jieba_fast", "jieba-next", "opencc", "cn2an", "charset-normalizer", "pandas", "numpy",
                        "pyarrow")
 # Entry layout: magic, CRC-32 of the body (catches damage, not tampering; fast), body: the size of
 # the pickled payload (8 bytes) and the payload compressed with LZ4 in one call (compressing each

@@ -450,22 +450,23 @@ def _pos_tokenizer(nouns: frozenset = frozenset()) -> _PosCutter:
     import importlib
     import logging
 
-    from helpers.segment import load_jieba, new_tokenizer
+    from helpers.segment import TAGGER_ENGINES, add_words, load_jieba, new_tokenizer
 
-    jieba = load_jieba()  # jieba_fast when installed: same tags, faster
+    jieba = load_jieba(TAGGER_ENGINES)  # jieba_fast when installed: same tags, faster
     pseg = importlib.import_module(f"{jieba.__name__}.posseg")
-    logging.getLogger("jieba").setLevel(logging.WARNING)  # keep its start-up chatter out of notebooks
-    tokenizer = new_tokenizer()  # the main dictionary the segmenter loaded, copied
+    logging.getLogger(jieba.__name__).setLevel(logging.WARNING)  # keep its start-up chatter out of notebooks
+    tokenizer = new_tokenizer(jieba)  # the main dictionary the segmenter loaded, copied
+    words = []
     lexicon = config.PACKAGE_DATA / "lexicon.txt"
     if lexicon.exists():
         for line in lexicon.read_text(encoding="utf-8").splitlines():
             parts = line.split()
             if not parts or line.lstrip().startswith("#"):
                 continue
-            tag = next((p for p in parts[1:] if not p.isdigit()), "nz")
-            tokenizer.add_word(parts[0], None, tag)
-    for word in nouns:
-        tokenizer.add_word(word, None, "n")
+            words.append((parts[0], None, next((p for p in parts[1:] if not p.isdigit()), "nz")))
+    # in a fixed order: each word's suggested frequency depends on the words added before it
+    words += [(word, None, "n") for word in sorted(nouns)]
+    add_words(tokenizer, words)
     # POSTokenizer(tokenizer) would read the tags of the main dictionary from its text file again
     # (half a second); posseg read them when it was imported, into its default tagger.
     tagger = pseg.POSTokenizer.__new__(pseg.POSTokenizer)
@@ -1072,30 +1073,51 @@ def extract_quantities(sentences: pd.DataFrame, *, documents: pd.DataFrame | Non
     files = {}
     if documents is not None and "file" in documents.columns:
         files = dict(zip(documents["doc_id"], documents["file"]))
-    rows = []
+    found = []  # (mention, doc_id, sentence_id, sentence, offset of the sentence, table column)
     tables = table_columns(sentences, rules=rules)
     for doc_id, sentence_id, text, base in zip(sentences["doc_id"].tolist(), sentences["sentence_id"].tolist(),
                                                sentences["text"].tolist(), sentences["start"].tolist()):
         text = str(text)
         base = int(base)
-        cells = tables.get((doc_id, sentence_id), [])
+        cells = tables.get((doc_id, sentence_id))
         for m in find_quantities(text, rules=rules):
-            row = {name: getattr(m, name) for name in _MENTION_FIELDS}
             # a cell of a table row: the column header says which year or group it belongs to
-            row["column"] = next((h for s, e, h in cells if s <= m.start < e), "")
-            if row["low"] is None:  # a single number is its own range
-                row["low"] = row["high"] = row["value"]
-            row.update(
-                doc_id=doc_id, file=files.get(doc_id), sentence_id=sentence_id,
-                indicator_id=None, indicator_name=None, sentence=text,
-                start=base + m.start, end=base + m.end,
-                quote_start=base + m.quote_start, quote_end=base + m.quote_end,
-            )
-            rows.append(row)
+            column = next((h for s, e, h in cells if s <= m.start < e), "") if cells else ""
+            found.append((m, doc_id, sentence_id, text, base, column))
     columns = schema.QUANTITIES + EXTRA_COLUMNS
-    # column by column: a frame from a list of row dicts costs more than finding the mentions
-    out = (pd.DataFrame({col: [row[col] for row in rows] for col in columns}) if rows
-           else pd.DataFrame(rows, columns=columns))
+    if not found:
+        return _numeric_columns(pd.DataFrame([], columns=columns))
+    # column by column, straight from the mentions: a frame from row dicts costs more than finding them
+    mentions = [f[0] for f in found]
+    ranged = [m.low is not None for m in mentions]  # a single number is its own range
+    data = {
+        "doc_id": [f[1] for f in found],
+        "file": [files.get(f[1]) for f in found],
+        "sentence_id": [f[2] for f in found],
+        "indicator_id": [None] * len(found),
+        "indicator_name": [None] * len(found),
+        "value": [m.value for m in mentions],
+        "low": [m.low if r else m.value for m, r in zip(mentions, ranged)],
+        "high": [m.high if r else m.value for m, r in zip(mentions, ranged)],
+        "unit": [m.unit for m in mentions],
+        "approx": [m.approx for m in mentions],
+        "kind": [m.kind for m in mentions],
+        "object": [m.object for m in mentions],
+        "quote": [m.quote for m in mentions],
+        "sentence": [f[3] for f in found],
+        "start": [f[4] + m.start for m, f in zip(mentions, found)],
+        "end": [f[4] + m.end for m, f in zip(mentions, found)],
+        "mention": [m.mention for m in mentions],
+        "approx_marker": [m.approx_marker for m in mentions],
+        "direction": [m.direction for m in mentions],
+        "quote_start": [f[4] + m.quote_start for m, f in zip(mentions, found)],
+        "quote_end": [f[4] + m.quote_end for m, f in zip(mentions, found)],
+        "column": [f[5] for f in found],
+    }
+    return _numeric_columns(pd.DataFrame({col: data[col] for col in columns}))
+
+
+def _numeric_columns(out: pd.DataFrame) -> pd.DataFrame:
     for col in ("value", "low", "high"):
         if out[col].dtype != "float64":  # as built from floats they already are
             out[col] = pd.to_numeric(out[col], errors="coerce").astype("float64")

