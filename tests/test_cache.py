@@ -105,25 +105,68 @@ def test_damaged_entry_is_recomputed_not_fatal(tmp_path, raw_texts, damage, capl
     store = DocumentCache(tmp_path, version="v1")
     key = store.key(text)
     store.put(key, jieba.lcut(text))
-    path = store.path(key)
-    path.write_bytes(damage(path.read_bytes()))
+    store.put_encoded(key, damage(store.raw(key)))
 
     calls: list[str] = []
     with caplog.at_level("WARNING", logger="helpers.cache"):
         tokens = store.get_or_compute(key, _segment, text, calls)
     assert tokens == jieba.lcut(text) and len(calls) == 1
     assert store.corrupt == 1
-    assert str(path) in caplog.text
+    assert key in caplog.text and str(store.db_path) in caplog.text
     assert DocumentCache(tmp_path, version="v1").get(key) == tokens  # rewritten whole
 
 
-def test_writes_are_atomic_and_leave_no_temporary_files(tmp_path, raw_texts):
+@pytest.mark.parametrize("damage", [
+    lambda path: path.write_bytes(b"not a database at all" * 100),
+    lambda path: path.write_bytes(path.read_bytes()[:2048] + b"\x00" * 4096),  # pages lost
+])
+def test_a_damaged_database_is_set_aside_and_refilled(tmp_path, raw_texts, damage, caplog):
+    texts = list(raw_texts.values())
+    store = DocumentCache(tmp_path, version="v1")
+    for text in texts:
+        store.put(store.key(text), text)
+    store.close()
+    for suffix in ("-wal", "-shm"):
+        Path(f"{store.db_path}{suffix}").unlink(missing_ok=True)
+    damage(store.db_path)
+
+    again = DocumentCache(tmp_path, version="v1")
+    with caplog.at_level("WARNING", logger="helpers.cache"):
+        found = [again.get_or_compute(again.key(t), lambda t=t: t) for t in texts]
+    assert found == texts and len(again) == len(texts)
+    assert "damaged" in caplog.text
+    assert store.db_path.with_name("entries.sqlite.damaged").exists()  # kept for inspection
+
+
+def test_entries_are_rows_of_one_database_per_version(tmp_path, raw_texts):
     store = DocumentCache(tmp_path, version="v1")
     for text in raw_texts.values():
         store.put(store.key(text), text)
-    files = [p for p in tmp_path.rglob("*") if p.is_file()]
-    assert len(files) == len(raw_texts) == len(store)
-    assert all(p.suffix == ".pkl" and not p.name.startswith(".") for p in files)
+        store.put(store.key(text), text)  # rewriting replaces
+    store.close()
+    files = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file())
+    assert files == ["documents/v1/entries.sqlite"]
+    assert len(DocumentCache(tmp_path, version="v1")) == len(raw_texts)
+
+
+def test_two_processes_write_one_cache(tmp_path, raw_texts):
+    """Notebooks 02 and 03 run side by side and fill the same cache."""
+    import multiprocessing
+
+    texts = list(raw_texts.values())
+    store = DocumentCache(tmp_path, version="v1")
+    store.put("warm", 0)  # the parent holds an open connection while the children write
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(2) as pool:
+        pool.starmap(_fill, [(tmp_path, texts, i) for i in range(2)])
+    assert len(store) == 1 + 2 * len(texts)
+    assert all(store.get(f"{i}:{store.key(t)}") == t for i in range(2) for t in texts)
+
+
+def _fill(folder, texts, i):
+    store = DocumentCache(folder, version="v1")
+    for text in texts:
+        store.put(f"{i}:{store.key(text)}", text)
 
 
 def test_none_is_a_value_not_a_miss(tmp_path):
@@ -207,8 +250,8 @@ def test_a_damaged_pipeline_entry_is_recomputed(tmp_path, raw_dir, corpus):
 
     store_ = DocumentCache(tmp_path / "cache")
     pipeline.build_corpus(raw_dir, cache=store_)
-    for entry in list(store_.root.glob("*/*.pkl"))[::2]:
-        entry.write_bytes(entry.read_bytes()[:100])
+    for key in sorted(store_.keys())[::2]:
+        store_.put_encoded(key, store_.raw(key)[:100])
     again = pipeline.build_corpus(raw_dir, cache=DocumentCache(tmp_path / "cache"))
     assert again.sentences.equals(corpus.sentences)
 
