@@ -249,3 +249,18 @@ def test_year_over_year_end_to_end(tmp_path, raw_dir):
     # an indicator stated alike in both years is a row with no change
     unchanged = yoy[yoy["change"] == 0]
     assert len(unchanged) > 10 and (unchanged["quote_from"] == unchanged["quote_to"]).all()
+
+
+@pytest.mark.parametrize("ids", [
+    ["legal_aid_cases", None, "administrative_reconsideration_cases"],  # themes: float with a NaN
+    ["legal_aid_cases"],  # every id known: themes stay integers
+    [None, None], ["not_an_indicator"], [],
+])
+def test_names_and_themes_are_mapped_as_pandas_maps_them(ids):
+    _, names, themes, _ = indicators._default_matching()
+    found = pd.Series(ids, dtype="object")
+    for lookup in (names, themes):
+        expected = found.map(lookup.series)
+        got = lookup.map(found)
+        assert got.dtype == expected.dtype
+        pd.testing.assert_series_equal(got, expected)

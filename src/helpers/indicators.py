@@ -221,25 +221,36 @@ def _keyword_index(entries: list) -> _KeywordIndex:
     return index
 
 
-def _lookup(mapping: dict) -> pd.Series | dict:
-    """``mapping`` as the Series ``Series.map`` would build from it on every call (same values and
-    dtypes), built once."""
-    if not mapping:
-        return mapping
-    return pd.Series(list(mapping.values()), index=pd.Index(list(mapping.keys()), tupleize_cols=False))
+class _Lookup:
+    """``ids.map(mapping)`` as pandas gives it (same values and dtype: a missing id is NaN, an
+    integer column becomes float only when one is missing), with the mapping's Series and its
+    positions built once: ``Series.map`` searched the mapping's index on every call, a millisecond
+    a report."""
+
+    def __init__(self, mapping: dict) -> None:
+        self.mapping = mapping
+        self.series = pd.Series(list(mapping.values()), index=pd.Index(list(mapping.keys()), tupleize_cols=False))
+        self.positions = {key: i for i, key in enumerate(mapping)}
+
+    def map(self, ids: pd.Series) -> pd.Series:
+        if not self.mapping:
+            return ids.map(self.mapping)
+        keys = ids.tolist()
+        where = np.fromiter((self.positions.get(key, -1) for key in keys), dtype=np.intp, count=len(keys))
+        return pd.Series(pd.api.extensions.take(self.series.array, where, allow_fill=True), index=ids.index)
 
 
-def _matching(catalogue: pd.DataFrame) -> tuple[list, pd.Series | dict, pd.Series | dict, frozenset]:
+def _matching(catalogue: pd.DataFrame) -> tuple[list, _Lookup, _Lookup, frozenset]:
     """What matching needs of a catalogue: its rows as a list, names and themes by id, and every
     context word."""
     entries = list(catalogue.itertuples(index=False))
-    return (entries, _lookup(dict(zip(catalogue["id"], catalogue["name_zh"]))),
-            _lookup(dict(zip(catalogue["id"], catalogue["theme"]))),
+    return (entries, _Lookup(dict(zip(catalogue["id"], catalogue["name_zh"]))),
+            _Lookup(dict(zip(catalogue["id"], catalogue["theme"]))),
             frozenset(w for entry in entries for w in entry.context))
 
 
 @lru_cache(maxsize=1)
-def _default_matching() -> tuple[list, pd.Series | dict, pd.Series | dict, frozenset]:
+def _default_matching() -> tuple[list, _Lookup, _Lookup, frozenset]:
     # the packaged catalogue is read once per process (as _read_yaml does), not once per report
     return _matching(load_catalogue())
 
@@ -273,8 +284,8 @@ def assign_indicators(quantities: pd.DataFrame, *, catalogue: pd.DataFrame | Non
                                    sentence_before=before, elliptical=_elliptical(clause, mention),
                                    context_words=context_words))
     out["indicator_id"] = pd.Series(ids, index=out.index, dtype="object")
-    out["indicator_name"] = out["indicator_id"].map(names)
-    out["theme"] = out["indicator_id"].map(themes)
+    out["indicator_name"] = names.map(out["indicator_id"])
+    out["theme"] = themes.map(out["indicator_id"])
     return out
 
 
