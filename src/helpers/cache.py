@@ -501,6 +501,13 @@ class DocumentCache:
             return False
         return bool(self._execute("SELECT 1 FROM entries WHERE key = ?", (key,)))
 
+    def present(self, keys: list[str]) -> set[str]:
+        """Which of ``keys`` are stored (one query for all)."""
+        if not keys or self._connection is None and not self.db_path.exists():
+            return set()
+        marks = ",".join("?" * len(keys))
+        return {row[0] for row in self._execute(f"SELECT key FROM entries WHERE key IN ({marks})", tuple(keys))}
+
     def keys(self) -> list[str]:
         """Every key stored under this version."""
         return [row[0] for row in self._execute("SELECT key FROM entries")] if self.db_path.exists() else []

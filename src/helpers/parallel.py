@@ -23,9 +23,6 @@ import sys
 from itertools import islice
 from typing import Any, Callable, Iterable, Iterator, TypeVar
 
-import joblib
-from joblib._parallel_backends import LokyBackend
-
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -63,6 +60,11 @@ def show_progress(progress: bool | None, total: int | None) -> bool:
 def external_backend() -> bool:
     """True inside a ``joblib.parallel_config``/``parallel_backend`` that chose a backend or n_jobs
     (e.g. ``backend="dask"``)."""
+    if "joblib" not in sys.modules:  # nothing can have configured it: skip importing it (35 ms)
+        return False
+    import joblib
+    from joblib._parallel_backends import LokyBackend
+
     backend, n_jobs = joblib.parallel.get_active_backend()
     return not isinstance(backend, LokyBackend) or n_jobs is not None
 
@@ -91,6 +93,8 @@ def map_documents(func: Callable[[T], R], items: Iterable[T], *, workers: int | 
     if serial:
         results: Iterable[R] = (func(item) for item in items)
     else:
+        import joblib
+
         parallel = joblib.Parallel(n_jobs=workers, return_as="generator", batch_size=batch_size,
                                    pre_dispatch="2 * n_jobs")
         results = parallel(joblib.delayed(func)(item) for item in items)

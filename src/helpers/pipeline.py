@@ -360,9 +360,13 @@ class CorpusStream:
                 self.hits += 1
                 summaries.append(summary)
                 continue
-            if summary is not cache_mod.MISSING and base_key in self.cache:
+            stored = set()
+            if summary is not cache_mod.MISSING:
                 summary = {**summary, "base_key": base_key}
-                missing = tuple(p for p in self.parts if self._key(p, summary) not in self.cache)
+                part_keys = {part: self._key(part, summary) for part in self.parts}
+                stored = self.cache.present([base_key, *part_keys.values()])
+            if base_key in stored:
+                missing = tuple(part for part, key in part_keys.items() if key not in stored)
                 if not missing:
                     self.hits += 1
                     summaries.append(summary)
