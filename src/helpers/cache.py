@@ -32,6 +32,7 @@ import logging
 import os
 import pickle
 import shutil
+import sqlite3
 import threading
 import zlib
 from pathlib import Path
@@ -402,8 +403,6 @@ class DocumentCache:
 
     # ---- the database
     def _connect(self):
-        import sqlite3
-
         self.root.mkdir(parents=True, exist_ok=True)
         connection = sqlite3.connect(self.db_path, timeout=60, isolation_level=None, check_same_thread=False)
         try:
@@ -427,8 +426,6 @@ class DocumentCache:
     def _execute(self, sql: str, parameters: tuple = ()) -> list:
         """Run one statement (connecting first, again after a fork) and fetch its rows; a damaged
         database is set aside and the statement run on a fresh one."""
-        import sqlite3
-
         with self._lock:
             for attempt in (1, 2):
                 try:
@@ -441,12 +438,17 @@ class DocumentCache:
                     if attempt == 2 or type(exc) is not sqlite3.DatabaseError:
                         raise
                     self._set_aside(exc)
-        return []
+        raise AssertionError("unreachable")
 
     def _close(self) -> None:
         if self._connection is not None and self._pid == os.getpid():
             self._connection.close()
         self._connection = self._pid = None
+
+    def _absent(self) -> bool:
+        """No database yet (nothing stored): look-ups need not create one. While connected the
+        file is not looked for again (a stat per look-up)."""
+        return self._connection is None and not self.db_path.exists()
 
     def close(self) -> None:
         """Close the database (it is reopened on the next call)."""
@@ -456,7 +458,7 @@ class DocumentCache:
     # ---- entries
     def raw(self, key: str) -> bytes | None:
         """The stored bytes of an entry as :func:`encode` made them, or None."""
-        if self._connection is None and not self.db_path.exists():
+        if self._absent():
             return None
         rows = self._execute("SELECT value FROM entries WHERE key = ?", (key,))
         return bytes(rows[0][0]) if rows else None
@@ -497,13 +499,13 @@ class DocumentCache:
         return value
 
     def __contains__(self, key: str) -> bool:
-        if self._connection is None and not self.db_path.exists():
+        if self._absent():
             return False
         return bool(self._execute("SELECT 1 FROM entries WHERE key = ?", (key,)))
 
     def present(self, keys: list[str]) -> set[str]:
         """Which of ``keys`` are stored (one query for all)."""
-        if not keys or self._connection is None and not self.db_path.exists():
+        if not keys or self._absent():
             return set()
         marks = ",".join("?" * len(keys))
         return {row[0] for row in self._execute(f"SELECT key FROM entries WHERE key IN ({marks})", tuple(keys))}

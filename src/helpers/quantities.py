@@ -131,6 +131,7 @@ def load_rules(path: str | Path | None = None) -> Rules:
         """,
         re.VERBOSE,
     )
+    gates = tuple(_first_chars(pattern) for _, pattern in not_quantities)
     return Rules(
         units=units,
         unit_pattern=unit_pattern,
@@ -159,8 +160,8 @@ def load_rules(path: str | Path | None = None) -> Rules:
         nouns=frozenset(str(w) for w in data.get("nouns") or []),
         max_object_chars=int(data.get("max_object_chars", 18)),
         not_quantities=tuple(not_quantities),
-        not_quantity_gates=tuple(_first_chars(pattern) for _, pattern in not_quantities),
-        not_quantity_scan=_MaskScanner.build(not_quantities),
+        not_quantity_gates=gates,
+        not_quantity_scan=_MaskScanner.build(not_quantities, gates),
         mention=mention,
         mention_start=_start_pattern(mention),
     )
@@ -349,11 +350,11 @@ class _MaskScanner:
         self.groups = [each.groupindex[f"_nq{i}"] for i in range(len(names))]
 
     @classmethod
-    def build(cls, patterns) -> "_MaskScanner | None":
-        """None when the patterns cannot share one regex (flags, backreferences, a group name taken)."""
+    def build(cls, patterns, gates) -> "_MaskScanner | None":
+        """The scanner of (name, pattern) pairs with their ``_first_chars`` gates, or None when the
+        patterns cannot share one regex (flags, backreferences, a group name taken)."""
         gated, rest, chars, digit, space = [], [], set(), False, False
-        for name, pattern in patterns:
-            gate = _first_chars(pattern)
+        for (name, pattern), gate in zip(patterns, gates):
             if gate is None:
                 rest.append((name, pattern))
                 continue
