@@ -104,3 +104,23 @@ def test_clean_command_writes_the_tables_and_leaves_raw_untouched(tmp_path, raw_
 def test_clean_command_on_a_missing_folder(tmp_path, capsys):
     assert pipeline.clean_command(tmp_path / "nope", out=tmp_path / "out") == 1
     assert "is not a folder" in capsys.readouterr().err
+
+
+def test_two_files_with_one_stem_get_distinct_doc_ids_everywhere(tmp_path, raw_texts):
+    """a.txt and a.html hold different reports: the one later in file order (a.txt) gets its format appended, in
+    every table, in memory and as written."""
+    first, second = list(raw_texts.values())[:2]
+    (tmp_path / "a.txt").write_text(first, encoding="utf-8")
+    (tmp_path / "a.html").write_text(f"<html><body><p>{second.replace(chr(10), '</p><p>')}</p></body></html>",
+                                     encoding="utf-8")
+    built = pipeline.build_corpus(tmp_path, manifest=False, tokens=True, quantities=True)
+    out = tmp_path / "tables"
+    pipeline.process_corpus(tmp_path, out=out, manifest=False, cache=False)
+    for tables in (built.__dict__, {name: store.read_table(out, name) for name in
+                                    ("documents", "sections", "sentences", "tokens", "quantities")}):
+        assert sorted(tables["documents"]["doc_id"]) == ["a", "a-txt"]
+        for name in ("sections", "sentences", "tokens", "quantities"):
+            assert set(tables[name]["doc_id"]) == {"a", "a-txt"}, name
+        renamed = tables["sentences"][tables["sentences"]["doc_id"] == "a-txt"]
+        assert renamed["sentence_id"].str.startswith("a-txt:").all()
+    assert any("already used; renamed" in reason for reason in built.warnings["reason"])

@@ -129,8 +129,7 @@ def build_corpus(raw_dir: str | Path, *, manifest=None, steps: list[str] | None 
     stream = CorpusStream(raw_dir, manifest=manifest, steps=steps, documents=documents, parts=parts,
                           workers=workers, cache=cache, progress=progress)
     final = list(stream.entries())
-    tables = {name: _entry_frame(entry, columns)
-              for name, (entry, columns) in _chunk_entries(final, parts).items()}
+    tables = _chunk_frames(final, parts)
     warn = pd.DataFrame(stream.warnings, columns=schema.WARNINGS).drop_duplicates(ignore_index=True)
     return Corpus(documents=tables["documents"], sections=tables["sections"], sentences=tables["sentences"],
                   cleaning_log=tables["cleaning_log"], warnings=warn, tokens=tables.get("tokens"),
@@ -471,14 +470,11 @@ class CorpusStream:
                 self.cache.put(key, value)
             setattr(result, part, value)
         processed.document["duplicate_files"] = self._duplicates.get(name, "")
+        if doc_id != processed.document["doc_id"]:
+            _to_frames(result)  # renaming edits id columns: on DataFrames
+            _rename_result(result, processed.document["doc_id"], doc_id)
         if frames == "arrow":
             _to_entries(result)
-        if doc_id != processed.document["doc_id"]:
-            if frames == "arrow":
-                _to_frames(result)
-            _rename_result(result, processed.document["doc_id"], doc_id)
-            if frames == "arrow":
-                _to_entries(result)
         return result
 
 
@@ -585,8 +581,8 @@ def _document_frame(results: list[DocumentResult]) -> pd.DataFrame:
 
 def _chunk_entries(results: list[DocumentResult], parts: tuple[str, ...]
                    ) -> dict[str, tuple[cache_mod.FrameEntry | None, list[str]]]:
-    """``_chunk_tables`` of results whose tables are :class:`cache.FrameEntry`: each table
-    assembled (None when it has no row) with the columns it has when it is empty."""
+    """The tables of a chunk of results (their tables :class:`cache.FrameEntry` or DataFrames):
+    each assembled (None when it has no row) with the columns it has when it is empty."""
     tables = {
         "documents": (cache_mod.FrameEntry(None, None, _document_frame(results)), DOCUMENT_COLUMNS),
         "sections": (_assemble([r.processed.sections for r in results], SECTION_COLUMNS), SECTION_COLUMNS),
@@ -601,17 +597,9 @@ def _chunk_entries(results: list[DocumentResult], parts: tuple[str, ...]
     return tables
 
 
-def _chunk_tables(results: list[DocumentResult], parts: tuple[str, ...]) -> dict[str, pd.DataFrame]:
-    tables = {
-        "documents": _document_frame(results),
-        "sections": _concat([r.processed.sections for r in results], SECTION_COLUMNS),
-        "sentences": _concat([r.processed.sentences for r in results], SENTENCE_COLUMNS),
-        "cleaning_log": _concat([r.processed.cleaning_log for r in results], schema.CLEANING_LOG),
-    }
-    for part in parts:
-        frames = [getattr(r, part) for r in results]
-        tables[part] = _concat(frames, list(frames[0].columns) if frames else [])
-    return tables
+def _chunk_frames(results: list[DocumentResult], parts: tuple[str, ...]) -> dict[str, pd.DataFrame]:
+    """``_chunk_entries`` as DataFrames (an empty table keeps its columns)."""
+    return {name: _entry_frame(entry, columns) for name, (entry, columns) in _chunk_entries(results, parts).items()}
 
 
 def _write_tables(writers: dict[str, _TableWriter], tables: dict) -> None:
@@ -659,7 +647,7 @@ def process_corpus(raw_dir: str | Path, *, out: str | Path, manifest=None, steps
                 pending.result()
         ok = True
     finally:
-        empty = _chunk_tables([], ())
+        empty = _chunk_frames([], ())
         for name, writer in writers.items():
             if ok and not writer.rows and name in parts:  # no document: the part's columns, no rows
                 empty[name] = _compute_part(name, pd.DataFrame(columns=SENTENCE_COLUMNS), file="", lexicon=lexicon)
