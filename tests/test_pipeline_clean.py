@@ -124,3 +124,24 @@ def test_two_files_with_one_stem_get_distinct_doc_ids_everywhere(tmp_path, raw_t
         renamed = tables["sentences"][tables["sentences"]["doc_id"] == "a-txt"]
         assert renamed["sentence_id"].str.startswith("a-txt:").all()
     assert any("already used; renamed" in reason for reason in built.warnings["reason"])
+
+
+def test_documents_computed_in_batches_give_the_tables_of_one_at_a_time(tmp_path, raw_texts, monkeypatch):
+    """Tokens and quantities are computed for a batch of documents at once and split back: the
+    tables equal those computed document by document, also with two files of one stem (one doc_id
+    in a batch) and a file that holds no sentence."""
+    for name, text in raw_texts.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    first = next(iter(raw_texts))
+    (tmp_path / first.replace(".txt", ".html")).write_text(
+        "<html><body><p>" + raw_texts[first].replace("\n", "</p><p>")[:3000] + "</p></body></html>",
+        encoding="utf-8")
+    (tmp_path / "chrome_only.txt").write_text("打印本页 关闭窗口\n", encoding="utf-8")  # no text left
+    batched = pipeline.build_corpus(tmp_path, manifest=False, tokens=True, quantities=True)
+    monkeypatch.setattr(pipeline, "BATCH_DOCUMENTS", 1)
+    alone = pipeline.build_corpus(tmp_path, manifest=False, tokens=True, quantities=True)
+    assert len(batched.documents) == 7 and batched.documents["doc_id"].is_unique
+    assert (batched.documents["n_sentences"] == 0).sum() == 1
+    assert len(batched.quantities) > 300 and batched.quantities["doc_id"].nunique() == 6
+    for name in ("documents", "sections", "sentences", "tokens", "quantities", "warnings"):
+        pd.testing.assert_frame_equal(getattr(batched, name), getattr(alone, name), obj=name)

@@ -162,15 +162,21 @@ def _storable_dtype(dtype) -> bool:
     return isinstance(dtype, pd.StringDtype) or (isinstance(dtype, np.dtype) and dtype.kind in "iufbO")
 
 
-def _text_or_none(values: pd.Series, arrow_type) -> bool:
+def _text_or_none(array: np.ndarray, arrow_type) -> bool:
     """An object column Arrow read as text holds only str and None: its missing values must be
     None (Arrow would bring NaN back as None)."""
     if not (pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type)
             or pa.types.is_null(arrow_type)):
         return False
-    array = values.to_numpy()
     missing = pd.isna(array)
     return not missing.any() or all(v is None for v in array[missing])
+
+
+def _column_arrays(frame: pd.DataFrame):
+    """The arrays behind ``frame``'s columns, in order. pandas' own iterator skips building a
+    Series per column (half of converting a report's tables); public column access otherwise."""
+    own = getattr(frame, "_iter_column_arrays", None)
+    return own() if own is not None else (frame.iloc[:, i].array for i in range(frame.shape[1]))
 
 
 class FrameEntry:
@@ -203,14 +209,14 @@ class FrameEntry:
             return cls(None, None, frame)
         arrays = []
         try:
-            for name, dtype in dtypes:
-                values = frame[name].array
+            for (name, dtype), values in zip(dtypes, _column_arrays(frame)):
                 if isinstance(dtype, pd.StringDtype):
                     array = pa.array(values)  # the column's own Arrow data, as pyarrow would convert it
                 else:
                     # As pyarrow converts pandas data: NaN and None become nulls.
-                    array = pa.array(values.to_numpy(), from_pandas=True)
-                    if dtype == object and not _text_or_none(frame[name], array.type):
+                    values = np.asarray(values)
+                    array = pa.array(values, from_pandas=True)
+                    if dtype == object and not _text_or_none(values, array.type):
                         return cls(None, None, frame)
                 arrays.append(array)
         except (pa.ArrowException, TypeError, ValueError):

@@ -69,15 +69,34 @@ def external_backend() -> bool:
     return not isinstance(backend, LokyBackend) or n_jobs is not None
 
 
+def runs_here(workers: int | None) -> bool:
+    """Whether ``map_documents(..., workers=workers)`` runs in this process (no pool, no cluster)."""
+    return workers == 1 or (workers is None and not external_backend())
+
+
+def items_per_task(n_items: int, workers: int | None, *, most: int) -> int:
+    """How many items to give each task: ``most`` in this process; on workers, fewer when the
+    items would not make four tasks per worker (two workers and five reports: one each).
+
+    >>> items_per_task(1000, 1, most=16), items_per_task(1000, 2, most=16), items_per_task(5, 2, most=16)
+    (16, 16, 1)
+    """
+    if runs_here(workers):
+        return most
+    return max(1, min(most, n_items // (4 * max(2, effective_workers(workers)))))
+
+
 def map_documents(func: Callable[[T], R], items: Iterable[T], *, workers: int | None = None,
                   progress: bool | None = None, total: int | None = None, desc: str = "documents",
-                  batch_size: int | str = "auto") -> Iterator[R]:
+                  batch_size: int | str = "auto", weight: Callable[[R], int] | None = None) -> Iterator[R]:
     """Yield ``func(item)`` for each item, in order.
 
     ``workers``: ``None`` = whatever an active ``joblib.parallel_config`` says (e.g. a Dask
     cluster), else one process; ``1`` = in this process; ``n`` > 1 = that many workers (``-1`` = one
     per core). ``func`` must be importable by the workers (a module-level function or a
-    ``functools.partial`` of one). ``total`` sizes the progress bar when ``items`` has no ``len``.
+    ``functools.partial`` of one). ``total`` sizes the progress bar when ``items`` has no ``len``;
+    ``weight(result)`` is how far a result moves it (default 1: when an item is a list of
+    documents, ``len``).
 
     >>> list(map_documents(str.upper, iter(["a", "b"]), workers=1))
     ['A', 'B']
@@ -89,8 +108,7 @@ def map_documents(func: Callable[[T], R], items: Iterable[T], *, workers: int | 
         from tqdm.auto import tqdm
 
         bar = tqdm(total=total, desc=desc, unit="doc", dynamic_ncols=True, mininterval=0.5)
-    serial = workers == 1 or (workers is None and not external_backend())
-    if serial:
+    if runs_here(workers):
         results: Iterable[R] = (func(item) for item in items)
     else:
         import joblib
@@ -101,7 +119,7 @@ def map_documents(func: Callable[[T], R], items: Iterable[T], *, workers: int | 
     try:
         for result in results:
             if bar is not None:
-                bar.update(1)
+                bar.update(1 if weight is None else weight(result))
             yield result
     finally:
         if bar is not None:
