@@ -202,14 +202,14 @@ def test_a_report_that_breaks_a_step_is_a_warning_not_a_crash(tmp_path, raw_dir,
     names = sorted(p.name for p in raw_dir.glob("*.txt"))[:2]
     for name in names:
         shutil.copy(raw_dir / name, tmp_path / name)
-    original = structure.sections
+    original = structure.section_columns
 
     def fragile(text, *, doc_id):
         if doc_id == names[0].removesuffix(".txt"):
             raise RuntimeError("unexpected heading layout")
         return original(text, doc_id=doc_id)
 
-    monkeypatch.setattr(structure, "sections", fragile)
+    monkeypatch.setattr(structure, "section_columns", fragile)
     result = pipeline.build_corpus(tmp_path, manifest=False)
     assert result.documents["file"].tolist() == [names[1]]
     row = result.warnings.iloc[0]

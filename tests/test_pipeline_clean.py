@@ -145,3 +145,14 @@ def test_documents_computed_in_batches_give_the_tables_of_one_at_a_time(tmp_path
     assert len(batched.quantities) > 300 and batched.quantities["doc_id"].nunique() == 6
     for name in ("documents", "sections", "sentences", "tokens", "quantities", "warnings"):
         pd.testing.assert_frame_equal(getattr(batched, name), getattr(alone, name), obj=name)
+    # and the tables of each report are those process_document gives for it alone
+    from helpers import corpus
+
+    for doc_id, file in zip(batched.documents["doc_id"], batched.documents["file"]):
+        own = pipeline.process_document(corpus.read_bytes(file, (tmp_path / file).read_bytes()), doc_id=doc_id)
+        for name in ("sections", "sentences"):
+            rows = getattr(batched, name).query("doc_id == @doc_id").reset_index(drop=True)
+            if len(rows):
+                pd.testing.assert_frame_equal(rows, getattr(own, name)[rows.columns], obj=f"{name} of {file}")
+            else:
+                assert getattr(own, name).empty

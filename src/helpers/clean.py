@@ -50,7 +50,7 @@ from functools import lru_cache
 import pandas as pd
 import yaml
 
-from helpers import config
+from helpers import config, schema
 
 STEPS = ("lookalikes", "fullwidth", "whitespace", "punctuation", "chrome", "line_joins")
 
@@ -491,15 +491,19 @@ def cleaning_log(results: dict[str, CleanResult], *, files: dict[str, str] | Non
     >>> cleaning_log({"d1": clean_text("a\\u00a0b")}).query("step == 'whitespace'")["count"].item()
     1
     """
+    return schema.frame_from_columns(cleaning_log_columns(results, files=files))
+
+
+def cleaning_log_columns(results: dict[str, CleanResult], *, files: dict[str, str] | None = None
+                         ) -> dict[str, list]:
+    """:func:`cleaning_log` as lists, one per column."""
     rows = [
         (doc_id, (files or {}).get(doc_id, ""), step, int(count))
         for doc_id, result in results.items()
         for step, count in result.counts.items()
     ]
-    columns = ["doc_id", "file", "step", "count"]
-    if not rows:
-        return pd.DataFrame(columns=columns)
-    return pd.DataFrame(dict(zip(columns, map(list, zip(*rows)))))
+    values = list(map(list, zip(*rows))) if rows else [[], [], [], []]
+    return dict(zip(schema.CLEANING_LOG, values))
 
 
 def before_after(text: str, *, steps: list[str] | tuple[str, ...] | None = None, around: str = "",

@@ -24,6 +24,7 @@ import hashlib
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 
 import pandas as pd
@@ -69,30 +70,41 @@ def process_document(raw: corpus.RawDocument, *, doc_id: str | None = None,
 
     ``doc_id``: the manifest's, else the file name without its suffix.
     """
+    document, tables, warnings = _process_columns(raw, doc_id=doc_id, manifest_row=manifest_row, steps=steps)
+    return ProcessedDocument(document, *(schema.frame_from_columns(tables[name]) for name in _DOCUMENT_TABLES),
+                             warnings)
+
+
+_DOCUMENT_TABLES = ("sections", "sentences", "cleaning_log")
+
+
+def _process_columns(raw: corpus.RawDocument, *, doc_id: str | None = None, manifest_row: dict | None = None,
+                     steps: list[str] | None = None) -> tuple[dict, dict[str, dict[str, list]], list]:
+    """:func:`process_document` with its tables as column lists (name -> column -> list)."""
     manifest_row = dict(manifest_row or {})
     doc_id = doc_id or str(manifest_row.get("doc_id") or "").strip() or Path(raw.file).with_suffix("").as_posix()
     cleaned = clean.clean_text(raw.text, steps=steps)
     text = cleaned.text
-    section_table = structure.sections(text, doc_id=doc_id)
-    sentence_table = structure.sentences(text, section_table, doc_id=doc_id)
+    sections = structure.section_columns(text, doc_id=doc_id)
+    sentences = structure.sentence_columns(text, sections, doc_id=doc_id)
     meta = metadata.merge(metadata.infer_metadata(text, cleaned.metadata), manifest_row)
     document = {
         "doc_id": doc_id, "file": raw.file, "format": raw.format, "encoding": raw.encoding,
         **meta,
         "source": cleaned.metadata.get("source", ""),
-        "n_chars": len(text), "n_sections": int((section_table["level"] > 0).sum()),
-        "n_sentences": len(sentence_table),
+        "n_chars": len(text), "n_sections": sum(level > 0 for level in sections["level"]),
+        "n_sentences": len(sentences["doc_id"]),
         "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
         "converted_traditional": bool(raw.converted_traditional),
         "garbled_share": round(float(raw.garbled_share), 4), "duplicate_files": "",
         "signature": cleaned.metadata.get("signature", ""), "signed": cleaned.metadata.get("signed", ""),
         "disclosure": cleaned.metadata.get("disclosure", ""), "text": text,
     }
-    log = clean.cleaning_log({doc_id: cleaned}, files={doc_id: raw.file})
+    log = clean.cleaning_log_columns({doc_id: cleaned}, files={doc_id: raw.file})
     warnings = list(raw.warnings)
     if not text.strip():
         warnings.append((raw.file, "warning", "no text left after cleaning"))
-    return ProcessedDocument(document, section_table, sentence_table, log, warnings)
+    return document, {"sections": sections, "sentences": sentences, "cleaning_log": log}, warnings
 
 
 def _manifest_path(raw_dir: Path, manifest) -> Path | None:
@@ -220,12 +232,14 @@ class DocumentResult:
     quantities: pd.DataFrame | None = None
 
 
-def sentences_digest(sentences: pd.DataFrame) -> str:
-    """Hash of one document's sentences (ids, spans and text): what its tokens and quantities
-    depend on."""
+def sentences_digest(sentences: pd.DataFrame | dict[str, list]) -> str:
+    """Hash of one document's sentences (ids, spans and text; a table or its column lists): what
+    its tokens and quantities depend on."""
+    def values(column: str) -> list:
+        return sentences[column] if isinstance(sentences, dict) else sentences[column].tolist()
+
     # Column by column: one join per column instead of one formatted string per sentence.
-    joined = "\x1d".join(("\x1f".join(map(str, sentences[column].tolist()))
-                          for column in ("sentence_id", "start", "text")))
+    joined = "\x1d".join(("\x1f".join(map(str, values(column))) for column in ("sentence_id", "start", "text")))
     return cache_mod.content_hash(joined)
 
 
@@ -255,38 +269,64 @@ def _compute_part(part: str, sentences: pd.DataFrame, *, file: str | dict[str, s
     return indicators.assign_indicators(quantities.extract_quantities(sentences, documents=files))
 
 
-def _compute_part_batch(part: str, tables: list[pd.DataFrame], *, files: list[str],
-                        lexicon: str | None) -> list:
-    """``_compute_part`` of several documents (each its sentences and file; doc_ids distinct) in
-    one call, split back per document as :class:`cache.FrameEntry`: one call spreads pandas'
-    fixed cost per table over the documents."""
+def _compute_part_batch(part: str, tables: list, *, files: list[str], lexicon: str | None) -> list:
+    """``_compute_part`` of several documents (each its sentences, a table or column lists, and
+    its file; doc_ids distinct) in one call, split back per document as :class:`cache.FrameEntry`:
+    one call spreads pandas' fixed cost per table over the documents."""
     if len(tables) == 1:
-        return [_compute_part(part, tables[0], file=files[0], lexicon=lexicon)]
-    doc_ids = [table["doc_id"].iloc[0] for table in tables]
-    joined = pd.concat(tables, ignore_index=True)
+        return [_compute_part(part, _sentence_frame(tables[0]), file=files[0], lexicon=lexicon)]
+    doc_ids = [_first_doc_id(table) for table in tables]
+    if all(isinstance(table, dict) for table in tables):
+        joined = schema.frame_from_columns(_join_columns(tables))
+    else:
+        joined = pd.concat([_sentence_frame(table) for table in tables], ignore_index=True)
     value = cache_mod.FrameEntry.from_frame(
         _compute_part(part, joined, file=dict(zip(doc_ids, files)), lexicon=lexicon))
-    bounds = _row_bounds(value, doc_ids)
-    if value.table is None:
-        return [value.frame.iloc[start:end].reset_index(drop=True) for start, end in bounds]
-    return [cache_mod.FrameEntry(value.table.slice(start, end - start), value.dtypes) for start, end in bounds]
+    return _split_rows(value, _row_counts(value, doc_ids))
 
 
-def _row_bounds(value: cache_mod.FrameEntry, doc_ids: list[str]) -> list[tuple[int, int]]:
-    """Each document's rows, as (start, end), in a table that holds them in ``doc_ids`` order."""
+def _sentence_frame(sentences: pd.DataFrame | dict[str, list]) -> pd.DataFrame:
+    return schema.frame_from_columns(sentences) if isinstance(sentences, dict) else sentences
+
+
+def _first_doc_id(sentences: pd.DataFrame | dict[str, list]):
+    """The doc_id of a document's sentences (a table or column lists); None without sentences."""
+    if isinstance(sentences, dict):
+        return sentences["doc_id"][0] if sentences["doc_id"] else None
+    return sentences["doc_id"].iloc[0] if len(sentences) else None
+
+
+def _join_columns(tables: list[dict[str, list]]) -> dict[str, list]:
+    """Several documents' column lists as one table's."""
+    return {name: list(chain.from_iterable(table[name] for table in tables)) for name in tables[0]}
+
+
+def _split_rows(value: cache_mod.FrameEntry, counts: list[int]) -> list:
+    """``value``'s rows as consecutive pieces of ``counts`` rows: Arrow slices (no copy), or
+    DataFrames when ``value`` holds one."""
+    pieces, start = [], 0
+    for count in counts:
+        if value.table is None:
+            pieces.append(value.frame.iloc[start:start + count].reset_index(drop=True))
+        else:
+            pieces.append(cache_mod.FrameEntry(value.table.slice(start, count), value.dtypes))
+        start += count
+    if start != value.num_rows:
+        raise RuntimeError("the rows of a batch do not add up to its documents'")
+    return pieces
+
+
+def _row_counts(value: cache_mod.FrameEntry, doc_ids: list[str]) -> list[int]:
+    """How many rows each document has in a table that holds them in ``doc_ids`` order."""
     import pyarrow.compute as pc
 
     column = value.table.column("doc_id") if value.table is not None else pa.array(value.frame["doc_id"].tolist())
     counted = pc.value_counts(column)
     counts = dict(zip(counted.field("values").to_pylist(), counted.field("counts").to_pylist()))
-    bounds, start = [], 0
-    for doc_id in doc_ids:
-        end = start + counts.pop(doc_id, 0)
-        bounds.append((start, end))
-        start = end
-    if counts or start != len(column):
+    found = [counts.pop(doc_id, 0) for doc_id in doc_ids]
+    if counts:
         raise RuntimeError("the rows of a batch do not belong to its documents")
-    return bounds
+    return found
 
 
 @dataclass
@@ -320,6 +360,7 @@ def _compute(tasks: list[_Task]) -> list[tuple[int, dict | None, dict[str, bytes
     """Worker side: the missing results of a few files, each as (index, summary, encoded cache
     entries key -> bytes)."""
     results = []
+    processed = []  # (blobs, base_key, document, tables as column lists, warnings)
     wanted: dict[str, list] = {part: [] for part in PARTS}  # part -> (blobs, key, sentences, file)
     for task in tasks:
         blobs: dict[str, bytes] = {}
@@ -328,26 +369,32 @@ def _compute(tasks: list[_Task]) -> list[tuple[int, dict | None, dict[str, bytes
         if task.data is not None:
             try:
                 raw = corpus.read_bytes(task.name, task.data)
-                processed = process_document(raw, manifest_row=task.manifest_row, steps=task.steps)
+                document, tables, warnings = _process_columns(raw, manifest_row=task.manifest_row, steps=task.steps)
             except Exception as exc:  # one bad report must not stop the corpus: it becomes a warning
                 reason = (str(exc) if isinstance(exc, corpus.ReadError)
                           else f"cannot process: {type(exc).__name__}: {exc}")
                 summary = {"ok": False, "file": task.name, "warnings": [(task.name, "error", reason)]}
                 results.append((task.index, summary, {_summary_key(task.base_key): cache_mod.encode(summary)}))
                 continue
-            sentences, file = processed.sentences, processed.document["file"]
+            sentences, file = tables["sentences"], document["file"]
         digest = sentences_digest(sentences)
         if task.data is not None:
-            doc = processed.document
-            summary = {"ok": True, "file": file, "format": doc["format"], "doc_id": doc["doc_id"],
-                       "sha256": doc["sha256"], "warnings": list(processed.warnings), "sentences_digest": digest}
+            summary = {"ok": True, "file": file, "format": document["format"], "doc_id": document["doc_id"],
+                       "sha256": document["sha256"], "warnings": list(warnings), "sentences_digest": digest}
             blobs[_summary_key(task.base_key)] = cache_mod.encode(summary)
-            blobs[task.base_key] = cache_mod.encode(processed)
+            processed.append((blobs, task.base_key, document, tables, warnings))
             summary = {**summary, "base_key": task.base_key}
         for part in task.parts:
             key = _part_key(part, digest, file=file, lexicon_hash=task.lexicon_hash)
             wanted[part].append((blobs, key, sentences, file))
         results.append((task.index, summary, blobs))
+    if processed:
+        # each table made once for the batch, then split back per document
+        pieces = [_split_rows(cache_mod.FrameEntry.from_frame(
+                      schema.frame_from_columns(_join_columns([p[3][name] for p in processed]))),
+                      [len(p[3][name]["doc_id"]) for p in processed]) for name in _DOCUMENT_TABLES]
+        for (blobs, base_key, document, _, warnings), tables in zip(processed, zip(*pieces)):
+            blobs[base_key] = cache_mod.encode(ProcessedDocument(document, *tables, warnings))
     lexicon = tasks[0].lexicon if tasks else None
     for part, docs in wanted.items():
         for group in _distinct_doc_ids(docs):
@@ -363,8 +410,7 @@ def _distinct_doc_ids(docs: list) -> list[list]:
     groups: list[list] = []
     seen: set = set()
     for doc in docs:
-        sentences = doc[2]
-        doc_id = sentences["doc_id"].iloc[0] if len(sentences) else None
+        doc_id = _first_doc_id(doc[2])
         if doc_id is None or doc_id in seen or not groups or not seen:
             groups.append([doc])
             seen = set()

@@ -5,6 +5,7 @@ Notebooks and tests import these lists rather than spelling columns out again.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 SECTION_TYPES = ("results", "shortcomings", "leadership", "plans", "other")
@@ -45,3 +46,24 @@ def check_columns(df: pd.DataFrame, columns: list[str], *, table: str) -> pd.Dat
     if missing:
         raise ValueError(f"table '{table}' lacks columns {missing}")
     return df
+
+
+# Whole-number and true/false columns of the tables built from column lists (frame_from_columns).
+INTEGER_COLUMNS = frozenset({"level", "start", "end", "count"})
+BOOLEAN_COLUMNS = frozenset({"is_heading"})
+
+
+def frame_from_columns(columns: dict[str, list]) -> pd.DataFrame:
+    """A table from its columns as lists (one report's, or several reports' joined): the columns
+    of INTEGER_COLUMNS as int64, of BOOLEAN_COLUMNS as bool, others as pandas infers them; no
+    row: the columns, untyped.
+
+    >>> frame_from_columns({"doc_id": ["d"], "start": [0], "is_heading": [True]}).dtypes.astype(str).tolist()[1:]
+    ['int64', 'bool']
+    """
+    if not next(iter(columns.values()), []):
+        return pd.DataFrame(columns=list(columns))
+    return pd.DataFrame({
+        name: (np.array(values, dtype=np.int64) if name in INTEGER_COLUMNS
+               else np.array(values, dtype=bool) if name in BOOLEAN_COLUMNS else values)
+        for name, values in columns.items()})

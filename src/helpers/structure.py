@@ -20,11 +20,10 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-import numpy as np
 import pandas as pd
 import yaml
 
-from helpers import config
+from helpers import config, schema
 
 CN_NUM = "一二三四五六七八九十百零〇两"
 # (family, regex). The regex matches a marker at the start of a line; group "n" is the numeral.
@@ -161,6 +160,12 @@ def sections(text: str, *, doc_id: str) -> pd.DataFrame:
 
     A level-0 row holds the text before the first heading (title, opening paragraph).
     """
+    return schema.frame_from_columns(section_columns(text, doc_id=doc_id))
+
+
+def section_columns(text: str, *, doc_id: str) -> dict[str, list]:
+    """:func:`sections` as lists, one per column: the pipeline joins those of a batch of
+    reports and makes one table of them (pandas' cost per table paid once per batch)."""
     headings = find_headings(text)
     order: list[str] = []
     levels: list[int] = []
@@ -229,12 +234,11 @@ def sections(text: str, *, doc_id: str) -> pd.DataFrame:
         elif level == 0:
             current = "other"
         inherited.append(current)
-    return pd.DataFrame({
-        "doc_id": doc_id, "section_id": ids, "parent_id": parents, "level": np.array(lv, dtype=np.int64),
+    return {
+        "doc_id": [doc_id] * len(lv), "section_id": ids, "parent_id": parents, "level": lv,
         "number": numbers, "marker": markers, "heading": titles, "section_type": inherited,
-        "text": [text[s:e] for s, e in zip(st, ends)], "start": np.array(st, dtype=np.int64),
-        "end": np.array(ends, dtype=np.int64),
-    })
+        "text": [text[s:e] for s, e in zip(st, ends)], "start": st, "end": ends,
+    }
 
 
 def split_sentences(text: str) -> list[tuple[int, int]]:
@@ -269,10 +273,17 @@ def sentences(text: str, section_table: pd.DataFrame, *, doc_id: str) -> pd.Data
     Each sentence belongs to the deepest section that contains its start; ``section_type`` is that
     of its top-level section.
     """
+    columns = ("start", "level", "end", "section_id", "section_type", "marker")
+    return schema.frame_from_columns(sentence_columns(text, {c: section_table[c].tolist() for c in columns}, doc_id=doc_id))
+
+
+def sentence_columns(text: str, section_columns: dict[str, list], *, doc_id: str) -> dict[str, list]:
+    """:func:`sentences` as lists, one per column, from the sections' columns (as
+    :func:`section_columns` gives them)."""
     spans = split_sentences(text)
     # Sections by start, then level (a stable sort, as pandas sorts on several keys).
     columns = ("start", "level", "end", "section_id", "section_type", "marker")
-    table = [section_table[c].tolist() for c in columns]
+    table = [section_columns[c] for c in columns]
     order = sorted(range(len(table[0])), key=lambda i: (table[0][i], table[1][i]))
     starts, levels, ends, section_ids, section_types, marker_list = (
         [values[i] for i in order] for values in table)
@@ -288,13 +299,9 @@ def sentences(text: str, section_table: pd.DataFrame, *, doc_id: str) -> pd.Data
             if start <= s < stop and level >= levels[best]:
                 best = i
         owners.append(best)
-    if not spans:
-        return pd.DataFrame(columns=["doc_id", "sentence_id", "section_id", "section_type", "text",
-                                     "start", "end", "is_heading"])
-    return pd.DataFrame({
-        "doc_id": doc_id, "sentence_id": [f"{doc_id}:{k:04d}" for k in range(len(spans))],
+    return {
+        "doc_id": [doc_id] * len(spans), "sentence_id": [f"{doc_id}:{k:04d}" for k in range(len(spans))],
         "section_id": [section_ids[i] for i in owners], "section_type": [section_types[i] for i in owners],
-        "text": [text[s:e] for s, e in spans], "start": np.array([s for s, _ in spans], dtype=np.int64),
-        "end": np.array([e for _, e in spans], dtype=np.int64),
-        "is_heading": np.array([s in line_heading_starts for s, _ in spans], dtype=bool),
-    })
+        "text": [text[s:e] for s, e in spans], "start": [s for s, _ in spans], "end": [e for _, e in spans],
+        "is_heading": [s in line_heading_starts for s, _ in spans],
+    }
