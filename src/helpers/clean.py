@@ -48,7 +48,6 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 import pandas as pd
-import yaml
 
 from helpers import config, schema
 
@@ -85,7 +84,7 @@ def lookalike_table() -> dict[int, str]:
 @lru_cache(maxsize=1)
 def chrome_rules() -> dict:
     """The chrome configuration (``data/chrome.yaml``) with its patterns compiled."""
-    raw = yaml.safe_load((config.PACKAGE_DATA / "chrome.yaml").read_text(encoding="utf-8"))
+    raw = config.read_yaml(config.PACKAGE_DATA / "chrome.yaml")
     keys = sorted(raw["meta_keys"], key=len, reverse=True)
     key_alt = "|".join(map(re.escape, keys))
     return {

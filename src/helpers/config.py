@@ -69,3 +69,12 @@ def project_paths(*, raw: str | Path | None = None, out: str | Path | None = Non
         reports=root / "reports",
         cache=root / ".cache",
     )
+
+
+def read_yaml(path: str | Path):
+    """A YAML data file of the project, read safely: with libyaml's parser when PyYAML has it
+    (five times as fast; the same objects), else PyYAML's own."""
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return yaml.load(Path(path).read_text(encoding="utf-8"), Loader=loader)

@@ -99,6 +99,15 @@ def decode_bytes(data: bytes) -> tuple[str, str, list[str]]:
             return body.decode("utf-8"), "utf_8_sig", notes
         except UnicodeDecodeError:
             pass
+    try:
+        # Bytes that are valid UTF-8 are UTF-8 (see below): detection would only confirm it.
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    else:
+        if not text.strip():
+            raise ReadError("empty text after decoding")
+        return text, "ascii" if data.isascii() else "utf_8", notes
     used = data
     best = from_bytes(data).best()
     if best is None:

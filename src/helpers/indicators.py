@@ -42,9 +42,7 @@ _SUBSET_WORDS = ("其中", "其余", "包括", "含")
 
 @lru_cache(maxsize=4)
 def _read_yaml(path: str) -> object:
-    import yaml
-
-    return yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    return config.read_yaml(path)
 
 
 def load_catalogue(path: str | Path | None = None) -> pd.DataFrame:

@@ -19,7 +19,6 @@ from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
 from helpers import config, schema
 
@@ -32,7 +31,7 @@ ORIGINS = ("manifest", "inferred", "missing")
 @lru_cache(maxsize=1)
 def rules() -> dict:
     """Patterns of ``data/metadata.yaml`` compiled."""
-    raw = yaml.safe_load((config.PACKAGE_DATA / "metadata.yaml").read_text(encoding="utf-8"))
+    raw = config.read_yaml(config.PACKAGE_DATA / "metadata.yaml")
     compiled = {key: re.compile(value) for key, value in raw["patterns"].items()}
     compiled["levels"] = [(item["level"], re.compile(item["pattern"])) for item in raw["levels"]]
     compiled["self_reference"] = re.compile(raw["self_reference"])

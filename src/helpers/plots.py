@@ -24,7 +24,6 @@ import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import yaml
 from matplotlib import colors as mcolors
 from matplotlib import font_manager
 
@@ -171,7 +170,7 @@ def get_language() -> str:
 
 @functools.cache
 def _labels() -> dict[str, dict[str, str]]:
-    raw = yaml.safe_load(LABELS_FILE.read_text(encoding="utf-8")) or {}
+    raw = config.read_yaml(LABELS_FILE) or {}
     return {f"{group}.{key}": texts for group, entries in raw.items() for key, texts in entries.items()}
 
 

@@ -90,10 +90,8 @@ def _longest_first(words) -> tuple:
 @lru_cache(maxsize=4)
 def load_rules(path: str | Path | None = None) -> Rules:
     """Read and compile the rules file (cached); a broken pattern names the entry."""
-    import yaml
-
     path = Path(path) if path else RULES_PATH
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data = config.read_yaml(path)
     units = {}
     for entry in data["units"]:
         units[str(entry["name"])] = {

@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import pandas as pd
-import yaml
 
 from helpers import config, schema
 
@@ -66,7 +65,7 @@ def to_int(numeral: str) -> int | None:
 
 @lru_cache(maxsize=1)
 def section_type_rules() -> tuple[list[tuple[str, re.Pattern]], str, str]:
-    raw = yaml.safe_load((config.PACKAGE_DATA / "section_types.yaml").read_text(encoding="utf-8"))
+    raw = config.read_yaml(config.PACKAGE_DATA / "section_types.yaml")
     rules = [(r["type"], re.compile(r["pattern"])) for r in raw["rules"]]
     return rules, raw["unmatched_before_shortcomings"], raw["unmatched_after"]
 

@@ -23,7 +23,6 @@ from typing import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from helpers import config, schema
 
@@ -532,7 +531,7 @@ def read_themes(path: str | Path | None = None) -> pd.DataFrame:
     (10, 7)
     """
     path = Path(path) if path else THEMES_FILE
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data = config.read_yaml(path)
     if not isinstance(data, dict) or not isinstance(data.get("chapters"), list):
         raise ValueError(f"{path}: expected a mapping with a 'chapters' list")
     rows = []
