@@ -185,8 +185,8 @@ def _assemble(entries: list[cache_mod.FrameEntry], columns: list[str]) -> cache_
 
 
 def _join_column(pieces: list[pa.ChunkedArray]) -> pa.ChunkedArray | None:
-    """One column from the same column of each document, dictionary-encoded ones decoded (once
-    for all when every piece is encoded) and all-null pieces given the others' type; None when
+    """One column from the same column of each document: dictionary-encoded pieces decoded when
+    some are not (left encoded when all are), all-null pieces given the others' type; None when
     the types disagree otherwise."""
     types = {piece.type for piece in pieces}
     if len(types) > 1:
@@ -198,9 +198,9 @@ def _join_column(pieces: list[pa.ChunkedArray]) -> pa.ChunkedArray | None:
         target = typed.pop()
         pieces = [p.cast(target) if p.type != target else p for p in pieces]
         types = {target}
-    kind = types.pop()
-    column = pa.chunked_array([chunk for piece in pieces for chunk in piece.chunks], type=kind)
-    return column.cast(kind.value_type) if pa.types.is_dictionary(kind) else column
+    # Dictionary-encoded pieces stay so: the parquet writer's thread decodes them (outside the
+    # GIL), FrameEntry.to_frame otherwise.
+    return pa.chunked_array([chunk for piece in pieces for chunk in piece.chunks], type=types.pop())
 
 
 def _entry_frame(entry: cache_mod.FrameEntry | None, columns: list[str]) -> pd.DataFrame:
@@ -576,16 +576,17 @@ class CorpusStream:
     def _load(self, summary: dict, doc_id: str, *, frames: str = "pandas") -> DocumentResult:
         name = summary["file"]
         base_key = summary["base_key"]
-        processed = self.cache.get(base_key, frames=frames)
+        part_keys = {part: self._key(part, summary) for part in self.parts}
+        stored = self.cache.get_many([base_key, *part_keys.values()], frames=frames)
+        processed = stored[base_key]
         if processed is cache_mod.MISSING:  # deleted or damaged since the first pass
             data = (self.raw_dir / name).read_bytes()
             _, row = self._base_key(name, data)
             processed = process_document(corpus.read_bytes(name, data), manifest_row=row, steps=self.steps)
             self.cache.put(base_key, processed)
         result = DocumentResult(processed)
-        for part in self.parts:
-            key = self._key(part, summary)
-            value = self.cache.get(key, frames=frames)
+        for part, key in part_keys.items():
+            value = stored[key]
             if value is cache_mod.MISSING:
                 sentences = processed.sentences
                 if isinstance(sentences, cache_mod.FrameEntry):
@@ -641,6 +642,11 @@ def iter_corpus(raw_dir: str | Path, **options) -> CorpusStream:
     return CorpusStream(raw_dir, **options)
 
 
+# Columns written without min/max statistics: nobody filters on a token's text, and they were a
+# quarter of the time of writing the token table (doc_id keeps them, to read one report's rows).
+_NO_STATISTICS = {"tokens": ("token", "sentence_id")}
+
+
 class _TableWriter:
     """Appends DataFrame chunks to ``folder/name.parquet`` (and ``name.csv``), renamed into place
     only when every chunk is written, like ``store.write_table``."""
@@ -676,7 +682,9 @@ class _TableWriter:
             schema = pa.schema([f.with_type(pa.large_string()) if pa.types.is_null(f.type) else f for f in schema],
                                metadata=schema.metadata)
             self._schema = schema
-            self._writer = pq.ParquetWriter(self._parquet, schema)
+            skipped = _NO_STATISTICS.get(self.name, ())
+            self._writer = pq.ParquetWriter(self._parquet, schema, write_statistics=[
+                name for name in schema.names if name not in skipped] if skipped else True)
         self._writer.write_table(pa.Table.from_pandas(frame, schema=self._schema, preserve_index=False))
         if self._csv_file is not None:
             frame.to_csv(self._csv_file, index=False, header=self.rows == 0)
@@ -756,19 +764,22 @@ def process_corpus(raw_dir: str | Path, *, out: str | Path, manifest=None, steps
     ok = False
     n_docs = 0
     try:
-        # Parquet encoding (Arrow's, outside the GIL) of one chunk runs in a thread while the next
-        # chunk is read and processed: at most two chunks are in memory.
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="fazhi-tables") as pool:
-            pending = None
+        # Parquet encoding (Arrow's, outside the GIL) of one chunk runs in threads while the next
+        # chunk is read and processed: at most two chunks are in memory. The tokens, as large as
+        # all the other tables together, have a thread of their own.
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="fazhi-tables") as pool:
+            pending = []
             for chunk in parallel.chunked(stream.entries(), chunk_size):
                 n_docs += len(chunk)
                 tables = _chunk_entries(chunk, parts)
                 del chunk
-                if pending is not None:
-                    pending.result()
-                pending = pool.submit(_write_tables, writers, tables)
-            if pending is not None:
-                pending.result()
+                for job in pending:
+                    job.result()
+                pending = [pool.submit(_write_tables, writers, {name: tables.pop(name)})
+                           for name in ("tokens",) if name in tables]
+                pending.append(pool.submit(_write_tables, writers, tables))
+            for job in pending:
+                job.result()
         ok = True
     finally:
         empty = _chunk_frames([], ())
