@@ -441,6 +441,68 @@ class _PosCutter:
         return out
 
 
+_MIN_FLOAT, _MIN_INF = -3.14e100, float("-inf")  # jieba's: an unseen emission, a missing transition
+
+
+def _pos_viterbi(obs: str, states: dict, start_p: dict, trans_p: dict, emit_p: dict) -> tuple[float, list]:
+    """jieba's part-of-speech Viterbi (``posseg/viterbi.py``): the same probability and route in
+    half the time. Only states with a transition to a state can give it a finite score, so the
+    best of those is taken, and the best of all (as jieba takes it) only when none is finite."""
+    all_states = trans_p.keys()
+    scores = {y: start_p[y] + emit_p[y].get(obs[0], _MIN_FLOAT) for y in states.get(obs[0], all_states)}
+    paths = [dict.fromkeys(scores, "")]
+    for ch in obs[1:]:
+        previous = [x for x in paths[-1] if len(trans_p[x]) > 0]
+        expected = {y for x in previous for y in trans_p[x]}
+        candidates = set(states.get(ch, all_states)) & expected
+        if not candidates:
+            candidates = expected if expected else all_states
+        now, path = {}, {}
+        for y in candidates:
+            emit = emit_p[y].get(ch, _MIN_FLOAT)
+            best = max(((scores[x] + trans_p[x][y] + emit, x) for x in previous if y in trans_p[x]), default=None)
+            if best is None or best[0] == _MIN_INF:
+                best = max((scores[x] + trans_p[x].get(y, _MIN_INF) + emit, x) for x in previous)
+            now[y], path[y] = best
+        scores = now
+        paths.append(path)
+    prob, state = max((scores[y], y) for y in paths[-1])
+    route = [None] * len(obs)
+    for i in range(len(obs) - 1, -1, -1):
+        route[i] = state
+        state = paths[i][state]
+    return prob, route
+
+
+def _hmm_tagger(pseg):
+    """posseg's ``POSTokenizer.__cut`` (words and tags of a run of characters the dictionary does
+    not know: jieba's slowest step) with :func:`_pos_viterbi`; None when posseg is laid out
+    otherwise."""
+    try:
+        model = (pseg.char_state_tab_P, pseg.start_P, pseg.trans_P, pseg.emit_P)
+        pair = pseg.pair
+    except AttributeError:
+        return None
+
+    def cut(sentence: str):
+        pos_list = _pos_viterbi(sentence, *model)[1]
+        begin = nexti = 0
+        for i, char in enumerate(sentence):
+            pos = pos_list[i][0]
+            if pos == "B":
+                begin = i
+            elif pos == "E":
+                yield pair(sentence[begin:i + 1], pos_list[i][1])
+                nexti = i + 1
+            elif pos == "S":
+                yield pair(char, pos_list[i][1])
+                nexti = i + 1
+        if nexti < len(sentence):
+            yield pair(sentence[nexti:], pos_list[nexti][1])
+
+    return cut
+
+
 @lru_cache(maxsize=4)
 def _pos_tokenizer(nouns: frozenset = frozenset()) -> _PosCutter:
     """A private jieba part-of-speech tokenizer that knows the project lexicon (helpers/data/
@@ -470,6 +532,9 @@ def _pos_tokenizer(nouns: frozenset = frozenset()) -> _PosCutter:
     # (half a second); posseg read them when it was imported, into its default tagger.
     tagger = pseg.POSTokenizer.__new__(pseg.POSTokenizer)
     tagger.tokenizer, tagger.word_tag_tab = tokenizer, dict(pseg.dt.word_tag_tab)
+    hmm_cut = _hmm_tagger(pseg)
+    if hmm_cut is not None:
+        tagger._POSTokenizer__cut = hmm_cut  # read by __cut_detail through the instance
     return _PosCutter(tagger, pseg.re_han_internal)
 
 
