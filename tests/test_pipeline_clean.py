@@ -156,3 +156,34 @@ def test_documents_computed_in_batches_give_the_tables_of_one_at_a_time(tmp_path
                 pd.testing.assert_frame_equal(rows, getattr(own, name)[rows.columns], obj=f"{name} of {file}")
             else:
                 assert getattr(own, name).empty
+
+
+def test_the_same_command_again_leaves_tables_that_are_up_to_date(tmp_path, raw_texts):
+    """A second process_corpus over unchanged reports writes nothing; a changed report, a table
+    touched by hand or another option writes the tables again."""
+    reports, out, cache = tmp_path / "reports", tmp_path / "tables", tmp_path / "cache"
+    reports.mkdir()
+    for name, text in raw_texts.items():
+        (reports / name).write_text(text, encoding="utf-8")
+
+    def run(**options):
+        return pipeline.process_corpus(reports, out=out, cache=cache, manifest=False, **options)
+
+    def stamps():
+        return {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
+
+    first = run()
+    written = stamps()
+    again = run()
+    assert (first["up_to_date"], again["up_to_date"]) == (False, True)
+    assert again["rows"] == first["rows"] and again["n_docs"] == 5 and again["cache_hits"] == 5
+    assert stamps() == written
+    (out / "sentences.parquet").unlink()
+    assert not run()["up_to_date"] and (out / "sentences.parquet").exists()
+    assert run()["up_to_date"] and not run(tokens=False)["up_to_date"]
+    changed = sorted(raw_texts)[0]
+    (reports / changed).write_text(raw_texts[changed].replace("。", "。全年新增法律顾问12名。", 1), encoding="utf-8")
+    result = run(tokens=False)
+    assert not result["up_to_date"] and result["cache_misses"] == 1
+    assert "全年新增法律顾问12名" in store.read_table(out, "documents").set_index("file").loc[changed, "text"]
+    assert not pipeline.process_corpus(reports, out=out, cache=False, manifest=False, tokens=False)["up_to_date"]

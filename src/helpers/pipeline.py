@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -459,6 +460,7 @@ class CorpusStream:
             self.cache = cache_mod.DocumentCache(self._scratch.name)
         self.hits = self.misses = 0
         self._duplicates: dict[str, str] = {}
+        self._plan: list[tuple[dict, str]] | None = None
 
     def _base_key(self, name: str, data: bytes) -> tuple[str, dict | None]:
         row = self.manifest_table.loc[name].to_dict() if name in self.manifest_table.index else None
@@ -565,13 +567,34 @@ class CorpusStream:
         :class:`cache.FrameEntry` (Arrow, as cached): what ``process_corpus`` writes from."""
         return self._results(frames="arrow")
 
+    def plan(self) -> list[tuple[dict, str]]:
+        """The first pass and the decisions that need every file: the kept documents as (summary,
+        doc_id), in file order; ``warnings`` is complete afterwards."""
+        if self._plan is None:
+            self._plan = self._decide(self._first_pass())
+        return self._plan
+
+    def fingerprint(self) -> str | None:
+        """One hash of what the tables of this stream are made from (every kept document's cache
+        keys, its doc_id and duplicates, the parts, the warnings); None without a cache, where
+        nothing is reused."""
+        if self._scratch is not None:
+            return None
+        kept = [(s["file"], s["base_key"], doc_id, self._duplicates.get(s["file"], ""),
+                 [self._key(part, s) for part in self.parts]) for s, doc_id in self.plan()]
+        return cache_mod.content_hash(repr((kept, self.parts, self.warnings)))
+
+    def close(self) -> None:
+        """Drop the throwaway cache of a stream without one (iterating to the end does it too)."""
+        if self._scratch is not None:
+            self._scratch.cleanup()
+
     def _results(self, *, frames: str):
         try:
-            for summary, doc_id in self._decide(self._first_pass()):
+            for summary, doc_id in self.plan():
                 yield self._load(summary, doc_id, frames=frames)
         finally:
-            if self._scratch is not None:
-                self._scratch.cleanup()
+            self.close()
 
     def _load(self, summary: dict, doc_id: str, *, frames: str = "pandas") -> DocumentResult:
         name = summary["file"]
@@ -750,7 +773,9 @@ def process_corpus(raw_dir: str | Path, *, out: str | Path, manifest=None, steps
     chunks are in memory (one being written while the next is read).
 
     ``workers``/``cache``/``progress`` as :func:`build_corpus` (the cache is on by default, in
-    ``config.CACHE``). Returns counts: n_docs, rows per table, cache hits and misses.
+    ``config.CACHE``). Returns counts: n_docs, rows per table, cache hits and misses, and
+    ``up_to_date``: with a cache, the same call again over unchanged reports finds the folder's
+    tables made from the same cache entries and untouched since (``TABLES_STAMP``), and leaves them.
 
     >>> process_corpus(config.RAW, out="/tmp/fazhi_tables", workers=2)  # doctest: +SKIP
     {'n_docs': 5, 'rows': {'documents': 5, ...}, 'cache_hits': 0, 'cache_misses': 5}
@@ -760,6 +785,17 @@ def process_corpus(raw_dir: str | Path, *, out: str | Path, manifest=None, steps
                           workers=workers, cache=cache, progress=progress, lexicon=lexicon)
     folder = Path(out)
     names = [n for n in TABLES if n != "warnings"] + list(parts)
+    # The same command again over the same reports: the tables in the folder are what it would
+    # write (checked through their sources' cache keys and the files' sizes and times), so they stay.
+    inputs = stream.fingerprint()
+    if inputs is not None:
+        inputs = cache_mod.content_hash(repr((inputs, names, csv, chunk_size)))
+        saved = _tables_up_to_date(folder, inputs)
+        if saved is not None:
+            stream.close()
+            return {"n_docs": saved["n_docs"], "rows": saved["rows"], "cache_hits": stream.hits,
+                    "cache_misses": stream.misses, "warnings": _warning_table(stream.warnings), "up_to_date": True}
+    (folder / TABLES_STAMP).unlink(missing_ok=True)  # the tables are about to change
     writers = {name: _TableWriter(folder, name, csv=csv and name != "tokens") for name in names}
     ok = False
     n_docs = 0
@@ -787,12 +823,45 @@ def process_corpus(raw_dir: str | Path, *, out: str | Path, manifest=None, steps
             if ok and not writer.rows and name in parts:  # no document: the part's columns, no rows
                 empty[name] = _compute_part(name, pd.DataFrame(columns=SENTENCE_COLUMNS), file="", lexicon=lexicon)
             writer.close(empty.get(name, pd.DataFrame()), ok=ok)
-    warnings = pd.DataFrame(stream.warnings, columns=schema.WARNINGS).drop_duplicates(ignore_index=True)
+    warnings = _warning_table(stream.warnings)
     store.write_table(warnings, folder, "warnings", csv=csv)
     rows = {name: writer.rows for name, writer in writers.items()}
     rows["warnings"] = len(warnings)
+    if inputs is not None:
+        files = [f"{name}.{kind}" for name in [*names, "warnings"] for kind in ("parquet", "csv")
+                 if kind == "parquet" or (csv and name != "tokens")]
+        _write_tables_stamp(folder, inputs, files, n_docs=n_docs, rows=rows)
     return {"n_docs": n_docs, "rows": rows, "cache_hits": stream.hits, "cache_misses": stream.misses,
-            "warnings": warnings}
+            "warnings": warnings, "up_to_date": False}
+
+
+def _warning_table(warnings: list) -> pd.DataFrame:
+    return pd.DataFrame(warnings, columns=schema.WARNINGS).drop_duplicates(ignore_index=True)
+
+
+# In a folder process_corpus wrote: what its tables were made from, and each file's size and time.
+TABLES_STAMP = ".fazhi_tables.json"
+
+
+def _write_tables_stamp(folder: Path, inputs: str, files: list[str], *, n_docs: int, rows: dict) -> None:
+    stats = {name: [(folder / name).stat().st_size, (folder / name).stat().st_mtime_ns] for name in files}
+    store.write_text(json.dumps({"inputs": inputs, "files": stats, "n_docs": n_docs, "rows": rows}, indent=1),
+                     folder / TABLES_STAMP)
+
+
+def _tables_up_to_date(folder: Path, inputs: str) -> dict | None:
+    """The stamp of ``folder`` when its tables were made from ``inputs`` and no file changed since."""
+    try:
+        saved = json.loads((folder / TABLES_STAMP).read_text(encoding="utf-8"))
+        if saved["inputs"] != inputs:
+            return None
+        for name, (size, mtime) in saved["files"].items():
+            found = (folder / name).stat()
+            if (found.st_size, found.st_mtime_ns) != (size, mtime):
+                return None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return saved
 
 
 def _per_document(sentences: pd.DataFrame, part: str, *, files: dict[str, str], lexicon, workers, cache,
