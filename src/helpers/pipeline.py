@@ -208,11 +208,6 @@ def _entry_frame(entry: cache_mod.FrameEntry | None, columns: list[str]) -> pd.D
     return pd.DataFrame(columns=columns) if entry is None else entry.to_frame()
 
 
-def write_corpus(result: Corpus, folder: str | Path) -> list[Path]:
-    """Write every table of ``result`` to ``folder`` (parquet + CSV)."""
-    return [store.write_table(getattr(result, name), folder, name) for name in TABLES]
-
-
 # --------------------------------------------------------------------------- streaming engine
 # Every corpus passes through CorpusStream: files are read and hashed here, per-document work runs
 # through helpers.parallel (loky workers, or a Dask cluster via joblib) and its results are kept in
