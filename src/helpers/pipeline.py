@@ -143,7 +143,7 @@ def build_corpus(raw_dir: str | Path, *, manifest=None, steps: list[str] | None 
                           workers=workers, cache=cache, progress=progress)
     final = list(stream.entries())
     tables = _chunk_frames(final, parts)
-    warn = pd.DataFrame(stream.warnings, columns=schema.WARNINGS).drop_duplicates(ignore_index=True)
+    warn = _warning_table(stream.warnings)
     return Corpus(documents=tables["documents"], sections=tables["sections"], sentences=tables["sentences"],
                   cleaning_log=tables["cleaning_log"], warnings=warn, tokens=tables.get("tokens"),
                   quantities=tables.get("quantities"))
