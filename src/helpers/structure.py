@@ -272,8 +272,12 @@ def sentences(text: str, section_table: pd.DataFrame, *, doc_id: str) -> pd.Data
     Each sentence belongs to the deepest section that contains its start; ``section_type`` is that
     of its top-level section.
     """
-    columns = ("start", "level", "end", "section_id", "section_type", "marker")
-    return schema.frame_from_columns(sentence_columns(text, {c: section_table[c].tolist() for c in columns}, doc_id=doc_id))
+    sections = {c: section_table[c].tolist() for c in _SECTION_FIELDS}
+    return schema.frame_from_columns(sentence_columns(text, sections, doc_id=doc_id))
+
+
+# The section columns that place a sentence (sentence_columns reads these, in this order).
+_SECTION_FIELDS = ("start", "level", "end", "section_id", "section_type", "marker")
 
 
 def sentence_columns(text: str, section_columns: dict[str, list], *, doc_id: str) -> dict[str, list]:
@@ -281,8 +285,7 @@ def sentence_columns(text: str, section_columns: dict[str, list], *, doc_id: str
     :func:`section_columns` gives them)."""
     spans = split_sentences(text)
     # Sections by start, then level (a stable sort, as pandas sorts on several keys).
-    columns = ("start", "level", "end", "section_id", "section_type", "marker")
-    table = [section_columns[c] for c in columns]
+    table = [section_columns[c] for c in _SECTION_FIELDS]
     order = sorted(range(len(table[0])), key=lambda i: (table[0][i], table[1][i]))
     starts, levels, ends, section_ids, section_types, marker_list = (
         [values[i] for i in order] for values in table)
