@@ -92,8 +92,10 @@ def test_comparison_keeps_not_reported_apart_from_zero(values, corpus):
     wide0 = indicators.comparison_table(both, documents=corpus.documents)
     col = zero["indicator_name"].item()
     assert (wide0[col] == 0).sum() == 1 and wide0[col].isna().sum() == len(corpus.documents) - 1
-    shown = indicators.comparison_display(both, documents=corpus.documents)
+    shown = indicators.comparison_display(both, documents=corpus.documents, units=False)
     assert (shown[col] == "0").sum() == 1 and (shown[col] == "—").sum() == len(corpus.documents) - 1
+    with_units = indicators.comparison_display(both, documents=corpus.documents)
+    assert (with_units[col] == "0" + zero["unit"].item()).sum() == 1
 
 
 def test_display_marks_approximate_values(values, corpus):
@@ -165,7 +167,10 @@ def test_changes_over_100_percent_are_not_flagged(named, values):
 
 def test_evidence_and_unmatched(values, named):
     ev = indicators.evidence_table(values)
-    assert len(ev) == len(values) and ev["quote"].str.len().gt(0).all()
+    assert len(ev) == len(values)
+    # a stated cell rests on its quote; one waiting for review on its candidates' quotes
+    assert ev.loc[ev["status"] == "stated", "quote"].str.len().gt(0).all()
+    assert ev.loc[ev["status"] == "review", "candidates"].str.count("「").ge(2).all()
     unmatched = indicators.unmatched_mentions(named)
     assert len(unmatched) == named["indicator_id"].isna().sum() > 0
 

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.slow
 EXPECTED_TABLES = {
     "01_cleaning": ["documents", "sections", "sentences", "cleaning_log", "warnings"],
     "02_term_frequency": ["tokens", "term_frequencies", "keyness", "collocations", "theme_profile"],
-    "03_indicators": ["quantities", "indicators", "indicators_wide"],
+    "03_indicators": ["quantities", "indicators", "indicators_wide", "indicator_candidates"],
 }
 MAY_BE_EMPTY = {"warnings"}  # the five sample reports read without a warning
 EXPECTED_FIGURES = {
@@ -75,6 +75,23 @@ def test_every_expected_figure_exists_as_png_and_svg(full_run, notebook, figure)
         assert len(png.convert("L").getcolors(maxcolors=1 << 20) or []) > 20
     svg = (folder / f"{figure}.svg").read_text(encoding="utf-8")
     assert svg.lstrip().startswith("<?xml") and "<path" in svg
+
+
+def test_indicator_cells_carry_a_status_and_their_evidence(full_run):
+    folder = full_run.out / "data" / "processed"
+    values = pd.read_parquet(folder / "indicators.parquet")
+    candidates = pd.read_parquet(folder / "indicator_candidates.parquet")
+    assert set(values["status"]) == {"stated", "review"}
+    review = values[values["status"] == "review"]
+    assert review["value"].isna().all() and review["candidates"].str.contains("「").all()
+    hotline = values[(values["doc_id"] == "2022-shanxi-yangquan-kuangqu") & (values["indicator_id"] == "hotline_work_orders")]
+    assert hotline["value"].tolist() == [6308.0]
+    # every candidate of every cell is in the evidence table, the rejected ones with a reason
+    assert candidates.groupby(["doc_id", "indicator_id"]).size().reindex(
+        pd.MultiIndex.from_frame(values[["doc_id", "indicator_id"]])).ge(1).all()
+    assert (candidates.loc[candidates["verdict"] == "rejected", "reject"] != "").all()
+    page = (full_run.out / "reports" / "html" / "03_indicators.results.html").read_text(encoding="utf-8")
+    assert "cell precision" in page and "wait for review" in page
 
 
 def test_visualization_figures_carry_their_data_and_reading(full_run):

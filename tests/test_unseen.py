@@ -4,17 +4,15 @@
 from __future__ import annotations
 
 import re
-import shutil
-from pathlib import Path
 
 import pytest
 import yaml
 
-from helpers import pipeline, schema, segment
+from helpers import schema, segment
 
-UNSEEN = Path(__file__).parent / "data" / "unseen"
+from conftest import UNSEEN, file_name
+
 EXPECTED = yaml.safe_load((UNSEEN / "expected.yaml").read_text(encoding="utf-8"))
-DOCX_SOURCE = ".docx.txt"
 # Lines of web pages and PDF layouts that are never part of a report (written independently of
 # helpers/data/chrome.yaml, so that the test checks it).
 CHROME_LINE = re.compile(
@@ -24,46 +22,9 @@ CHROME_LINE = re.compile(
 )
 
 
-def file_name(key: str) -> str:
-    """The name the report has in the folder (a Word source becomes .docx)."""
-    return key[: -len(DOCX_SOURCE)] + ".docx" if key.endswith(DOCX_SOURCE) else key
-
-
-def build_docx(source: Path, target: Path) -> None:
-    """A Word file from a text source: one paragraph a line, "|a|b|" lines as table rows."""
-    import docx
-
-    document = docx.Document()
-    rows: list[list[str]] = []
-
-    def flush() -> None:
-        if rows:
-            table = document.add_table(rows=len(rows), cols=len(rows[0]))
-            for i, cells in enumerate(rows):
-                for j, cell in enumerate(cells):
-                    table.cell(i, j).text = cell
-            rows.clear()
-
-    for line in source.read_text(encoding="utf-8").splitlines():
-        if line.startswith("|"):
-            rows.append(line.strip("|").split("|"))
-            continue
-        flush()
-        document.add_paragraph(line)
-    flush()
-    document.save(target)
-
-
 @pytest.fixture(scope="module")
-def unseen(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("unseen")
-    for key in EXPECTED:
-        source = UNSEEN / key
-        if key.endswith(DOCX_SOURCE):
-            build_docx(source, folder / file_name(key))
-        else:
-            shutil.copyfile(source, folder / key)
-    return pipeline.build_corpus(folder, manifest=False)
+def unseen(unseen_corpus):
+    return unseen_corpus
 
 
 @pytest.fixture(scope="module")

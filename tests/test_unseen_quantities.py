@@ -133,3 +133,14 @@ def test_a_report_states_its_own_years_table_column_first():
 ])
 def test_unseen_indicators(text, expected):
     assert indicator_ids(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    # a digit group after a thousands comma is part of the number, never the 120 emergency line
+    ("全市累计培育“法律明白人”3,120名，其中2021年新培育480名", [3120.0, 480.0]),
+    ("全年办理行政处罚案件5,120件。", [5120.0]),
+    # the emergency line itself stays a name
+    ("畅通110、120等应急热线，全年接处警1.2万起。", [12000.0]),
+])
+def test_digit_groups_are_not_service_numbers(text, expected):
+    assert [m.value for m in quantities.find_quantities(text)] == expected

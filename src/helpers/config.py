@@ -23,6 +23,11 @@ FIGURES = ROOT / "figures"
 REPORTS = ROOT / "reports"
 CACHE = ROOT / ".cache"
 MANIFEST_NAME = "manifest.csv"
+# A researcher's decisions on comparison cells (helpers/overrides.py); optional.
+OVERRIDES = ROOT / "data" / "overrides.csv"
+# Hand-annotated references (tests/data/ANNOTATION.md): every mention, and every comparison cell.
+GOLD_QUANTITIES = ROOT / "tests" / "data" / "gold_quantities.csv"
+GOLD_CELLS = ROOT / "tests" / "data" / "gold_cells.csv"
 
 # Notebooks in execution order; the runner and the tests read this list.
 NOTEBOOK_ORDER = ("01_cleaning", "02_term_frequency", "03_indicators", "04_visualization")

@@ -237,8 +237,11 @@ def _indicator_names(values: pd.DataFrame, lang: str) -> pd.DataFrame:
 
 
 def indicator_bars(values: pd.DataFrame, *, max_indicators: int = 9, min_reports: int = 2) -> Figure:
-    """The stated values of the indicators most reports state, one panel per indicator (approximate
-    values hatched; a report that does not state it has no bar)."""
+    """The stated values of the indicators most reports state, one panel per indicator with its
+    unit (approximate values hatched, cells waiting for review drawn as "?", a report that does not
+    state it has no bar)."""
+    from matplotlib.patches import Patch
+
     # chosen by id, so the Chinese and the English figure show the same indicators
     reach = values.groupby("indicator_id")["doc_id"].nunique().reset_index(name="n")
     reach = reach.sort_values(["n", "indicator_id"], ascending=[False, True]).set_index("indicator_id")["n"]
@@ -250,27 +253,39 @@ def indicator_bars(values: pd.DataFrame, *, max_indicators: int = 9, min_reports
     axes = plots.indicator_bars(shown, indicators=chosen)
     fig = axes[0].figure
     fig.suptitle(plots.label("title.indicator_bars"))
-    columns = ["region", "report_year", "indicator_name", "value", "unit", "approx", "approx_marker", "quote"]
+    fig.legend(handles=[Patch(facecolor="white", edgecolor="#555555", hatch="///", label=plots.label("legend.approx")),
+                        Patch(facecolor="none", edgecolor="none", label=plots.label("legend.review"))],
+               loc="outside lower center", ncol=2, fontsize=8)
+    columns = ["region", "report_year", "indicator_name", "status", "value", "unit", "approx", "approx_marker",
+               "quote", "candidates"]
     data = shown[[c for c in columns if c in shown.columns]].reset_index(drop=True)
+    status = shown["status"] if "status" in shown else pd.Series("stated", index=shown.index)
+    n_review = int((status == "review").sum())
     reading = (f"The {len(chosen)} indicators stated by the most reports ({reach.iloc[0]} of "
-               f"{values['doc_id'].nunique()} for {names[reach.index[0]]}); values differ by orders of magnitude "
-               "between regions, so each has its own scale.")
+               f"{values['doc_id'].nunique()} for {names[reach.index[0]]}), each on its own scale and in its own "
+               f"unit; {int(shown['approx'].fillna(False).sum())} of the {len(shown) - n_review} values drawn are "
+               f"approximate (hatched) and {n_review} cell(s) await review (\"?\", no bar).")
     return Figure("04_indicator_bars", fig, data, reading)
 
 
 def indicator_coverage(values: pd.DataFrame, documents: pd.DataFrame, *, top_n: int = 40) -> Figure:
-    """Which report states which indicator (rows: indicators, most-stated first)."""
+    """Which report states which indicator (rows: indicators, most-stated first; at most ``top_n``,
+    and the reading says how many more are stated)."""
     from helpers import indicators as ind
 
     values = _indicator_names(values, plots.get_language())
     coverage = ind.coverage_table(values, documents=documents)
-    height = 0.28 * min(top_n, int((coverage["n_reports"] > 0).sum())) + 2
+    n_stated = int((coverage["n_reports"] > 0).sum())
+    height = 0.28 * min(top_n, n_stated) + 2
     fig, ax = plt.subplots(figsize=(1.1 * len(documents) + 4, height), layout="constrained")
     plots.coverage_heatmap(coverage, ax=ax, top_n=top_n, title=plots.label("title.indicator_coverage"))
     n = len(documents)
     everywhere = int((coverage["n_reports"] == n).sum())
     once = int((coverage["n_reports"] == 1).sum())
-    reading = (f"{int((coverage['n_reports'] > 0).sum())} indicators are stated at least once; {everywhere} by all "
+    drawn = min(top_n, n_stated)
+    left = (f"all {n_stated} are drawn" if drawn == n_stated
+            else f"the {drawn} most stated are drawn and {n_stated - drawn} stated less often are left out")
+    reading = (f"{n_stated} indicators are stated at least once ({left}); {everywhere} by all "
                f"{n} reports and {once} by a single report, so most comparisons cover only some regions.")
     return Figure("04_indicator_coverage", fig, coverage, reading)
 

@@ -28,14 +28,18 @@ from helpers import config, metadata
 
 CATALOGUE_PATH = config.PACKAGE_DATA / "indicators.yaml"
 RELATIONS_PATH = config.PACKAGE_DATA / "indicator_relations.yaml"
-CATALOGUE_COLUMNS = ["id", "name_zh", "name_en", "theme", "unit", "units", "kind", "any", "all", "context", "none"]
+CATALOGUE_COLUMNS = ["id", "name_zh", "name_en", "theme", "unit", "units", "kind", "stock", "any", "all", "context", "none"]
 # The long indicator table: one row per report and indicator.
 INDICATOR_VALUES = [
     "doc_id", "file", "region", "report_year", "indicator_id", "indicator_name", "indicator_name_en", "theme",
     "value", "unit", "approx", "approx_marker", "n_mentions", "other_values", "quote", "sentence", "start", "end",
+    "status", "n_candidates", "candidates", "reason",
 ]
 _CLAUSE_BREAK = "，,；;。！？!?：:（）()\n"
 _SUBSET_WORDS = ("其中", "其余", "包括", "含")
+# words that may stand before a number opening its clause: what it counts comes after it
+_SCOPE_WORDS = re.compile(r"^(?:全(?:区|县|市|省|旗|州|盟|镇|乡|年)|年内|本年度?)")
+_CLAUSE_OPENERS = {"", *_SUBSET_WORDS, "已有", "共有", "现有", "计有", "累计有", "有", "共", "累计", "另有", "将", "把"}
 
 
 # ---- catalogue ------------------------------------------------------------------------------------
@@ -62,6 +66,7 @@ def load_catalogue(path: str | Path | None = None) -> pd.DataFrame:
         if missing:
             raise ValueError(f"{path}: entry {i} ({entry.get('id', '?')}) lacks {missing}")
         row = {k: entry.get(k) for k in CATALOGUE_COLUMNS}
+        row["stock"] = bool(entry.get("stock", False))
         for k in ("any", "all", "context", "none"):
             row[k] = [str(w) for w in (entry.get(k) or [])]
         units = entry.get("units") or ([entry["unit"]] if entry.get("unit") else [])
@@ -72,6 +77,25 @@ def load_catalogue(path: str | Path | None = None) -> pd.DataFrame:
     if dupes:
         raise ValueError(f"{path}: duplicate indicator ids {dupes}")
     return cat
+
+
+def unit_class_conflicts(catalogue: pd.DataFrame | None = None) -> dict[str, list[str]]:
+    """Entries whose units belong to two or more unit classes (``cell_rules.yaml``: people,
+    occasions, firms …), with the classes they mix; empty when every entry holds one measure.
+
+    >>> unit_class_conflicts()
+    {}
+    """
+    from helpers import cells
+
+    classes = cells.load_rules()["unit_classes"]
+    catalogue = load_catalogue() if catalogue is None else catalogue
+    out = {}
+    for entry_id, units in zip(catalogue["id"], catalogue["units"]):
+        mixed = [name for name, members in classes.items() if set(units) & set(members)]
+        if len(mixed) > 1:
+            out[entry_id] = mixed
+    return out
 
 
 def load_relations(path: str | Path | None = None) -> dict:
@@ -103,14 +127,14 @@ def _clause_before(sentence: str, quote: str, mention: str, *, note_reads_clause
         start -= 1
         while start > 0 and sentence[start - 1] not in _CLAUSE_BREAK:
             start -= 1
-    if not sentence[start:number_at].strip().lstrip("".join(_SUBSET_WORDS)):
-        # a number that opens its clause (其中1件已通过备案审查) is named by what follows it
+    if _SCOPE_WORDS.sub("", sentence[start:number_at].strip()) in _CLAUSE_OPENERS:
+        # a number that opens its clause (其中1件已通过备案审查, 已有270余人完成…) is named by what follows it
         while stop < len(sentence) and sentence[stop] not in _CLAUSE_BREAK:
             stop += 1
     return sentence[start:stop]
 
 
-def _score(entry, obj: str, clause: str, unit: str, kind: str, *, frame: str = "",
+def _score(entry, obj: str, clause: str, unit: str, kind: str, *, frame: str = "", topic: str = "",
            context_words: frozenset = frozenset()) -> tuple | None:
     """Rank of one catalogue entry for a mention, or None when it does not fit.
 
@@ -128,11 +152,16 @@ def _score(entry, obj: str, clause: str, unit: str, kind: str, *, frame: str = "
     hits = [w for w in entry.any if w in hay]
     if not hits:
         return None
-    if any(w not in hay for w in entry.all):
+    # required words (``all``) may stand anywhere in the sentence before the number (``topic``)
+    if any(w not in hay and w not in topic for w in entry.all):
         return None
     own_context = any(w in own for w in entry.context)
     if entry.context and not own_context:
-        if not frame or any(w in own for w in context_words) or not any(w in frame for w in entry.context):
+        # an action word of the clause's own (备案29部) ties it to another entry, unless it is part
+        # of this entry's own topic word (办结 in 办结率)
+        own_hits = [h for h in hits if h in own]
+        own_action = any(w in own and not any(w in h for h in own_hits) for w in context_words)
+        if not frame or own_action or not any(w in frame for w in entry.context):
             return None
     if any(w in own for w in entry.none) or any(w in frame for w in entry.none if w not in context_words):
         return None
@@ -145,12 +174,13 @@ def _score(entry, obj: str, clause: str, unit: str, kind: str, *, frame: str = "
 
 def match_indicator(obj: str, clause: str, unit: str, kind: str, *, catalogue: pd.DataFrame,
                     sentence_before: str = "", elliptical: bool = False,
-                    context_words: frozenset | None = None) -> str | None:
+                    context_words: frozenset | None = None, topic: str = "") -> str | None:
     """Catalogue id for one mention, or None.
 
     The counted object and its clause decide; when nothing fits, the sentence before the number
     frames it (其中调解结案34宗 is a reconsideration figure because the sentence began with
-    行政复议). An ``elliptical`` clause (a bare action and its number: 审结49件, 调解和解12件) is
+    行政复议); an entry's required words (``all``) may stand anywhere in ``topic``, the sentence
+    up to the number (备案5件 after 规范性文件). An ``elliptical`` clause (a bare action and its number: 审结49件, 调解和解12件) is
     read in its sentence's frame first.
 
     >>> match_indicator("法律援助案件", "受理法律援助案件379宗", "宗", "count", catalogue=load_catalogue())
@@ -172,7 +202,7 @@ def match_indicator(obj: str, clause: str, unit: str, kind: str, *, catalogue: p
         candidates = sorted(own | index.entries_with_words(frame)) if frame else sorted(own)
         for entry in map(entries.__getitem__, candidates):
             score = _score(entry, obj or "", clause or "", unit or "", kind or "", frame=frame,
-                           context_words=context_words)
+                           topic=topic, context_words=context_words)
             if score is not None and (best_score is None or score > best_score):
                 best, best_score = entry.id, score
         if best is not None:
@@ -262,10 +292,11 @@ def assign_indicators(quantities: pd.DataFrame, *, catalogue: pd.DataFrame | Non
     def column(name: str) -> list:
         return out[name].tolist() if name in out.columns else [""] * len(out)
 
+    previous = _previous_sentences(out)
     ids = []
-    for sentence, quote, mention, obj, unit, kind in zip(
+    for sentence, quote, mention, obj, unit, kind, earlier in zip(
             column("sentence"), column("quote"), column("mention"), column("object"),
-            out["unit"].tolist(), out["kind"].tolist()):
+            out["unit"].tolist(), out["kind"].tolist(), previous):
         sentence, quote, mention = str(sentence or ""), str(quote or ""), str(mention or "")
         pos = sentence.find(quote) if quote else -1
         number_at = pos + max(quote.find(mention), 0) if pos >= 0 and mention else -1
@@ -276,17 +307,34 @@ def assign_indicators(quantities: pd.DataFrame, *, catalogue: pd.DataFrame | Non
         # an item of a list of quantities (行政许可95项、行政处罚92项, or a breakdown in brackets)
         # is named by its own object only; other mentions whose clause fits nothing take their
         # topic from the sentence (其中调解结案34宗)
+        # a document title in the frame (印发《…督查工作方案》) names a document, not the topic
+        before = _TITLE.sub("", before)
         if in_list:
             before = ""
+        elif earlier and clause and sentence.startswith(clause) and _elliptical(clause, mention):
+            # a sentence that opens with a bare action (审结469件，…) goes on from the one before
+            before = earlier + "\n" + before
         ids.append(match_indicator(obj, clause, str(unit or ""), str(kind or ""), catalogue=entries,
                                    sentence_before=before, elliptical=_elliptical(clause, mention),
-                                   context_words=context_words))
+                                   context_words=context_words,
+                                   topic=sentence[: pos + len(quote)] if pos >= 0 else sentence))
     out["indicator_id"] = pd.Series(ids, index=out.index, dtype="object")
     out["indicator_name"] = names.map(out["indicator_id"])
     out["theme"] = themes.map(out["indicator_id"])
     return out
 
 
+def _previous_sentences(quantities: pd.DataFrame) -> list[str]:
+    """For each mention, the text of the sentence just before its own in the same report when a
+    mention stands there too (the only sentences this table holds), else ''."""
+    if not {"doc_id", "sentence_id", "sentence"} <= set(quantities.columns):
+        return [""] * len(quantities)
+    known = dict(zip(zip(quantities["doc_id"], quantities["sentence_id"]), quantities["sentence"]))
+    return [str(known.get((doc, sid - 1), "") or "") if isinstance(sid, (int, np.integer)) else ""
+            for doc, sid in zip(quantities["doc_id"], quantities["sentence_id"])]
+
+
+_TITLE = re.compile(r"《[^《》]*》")
 _QUANTITY = re.compile(r"\d[\d,.]*\s*[万亿千]?\s*[\u4e00-\u9fff%]")
 
 
@@ -319,53 +367,71 @@ def _elliptical(clause: str, mention: str) -> bool:
 
 # ---- comparison ------------------------------------------------------------------------------------
 
-def indicator_values(quantities: pd.DataFrame, documents: pd.DataFrame, *,
-                     catalogue: pd.DataFrame | None = None, indicators: list[str] | None = None,
-                     theme: int | None = None) -> pd.DataFrame:
-    """Long table: one row per report × indicator it states (INDICATOR_VALUES columns).
+def indicator_cells(quantities: pd.DataFrame, documents: pd.DataFrame, *,
+                    catalogue: pd.DataFrame | None = None, indicators: list[str] | None = None,
+                    theme: int | None = None, sentences: pd.DataFrame | None = None,
+                    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The long indicator table (one row per report × indicator with a cell, INDICATOR_VALUES
+    columns) and the evidence behind it (every candidate mention with its verdict: chosen, agrees,
+    competing, below or rejected, and why; ``cells.CANDIDATES``).
 
-    The value is the report's first statement of the indicator (in text order, table cells of
-    another year's column last); further
-    statements are counted in n_mentions and listed in other_values, never summed (a report
-    often restates a figure). Reports that do not state an indicator have no row here;
-    ``comparison_table`` shows them as NaN, apart from a stated 0.
+    Which mention becomes the cell is decided in :mod:`helpers.cells`: targets, other years,
+    multi-year totals and sub-units are rejected; a figure for the whole body ranks above one
+    without scope and above a part of a total; where the best-ranked mentions disagree the cell's
+    ``status`` is ``review`` and its value is empty. ``sentences`` give the section types (a plan
+    is a target). Mentions are never summed.
     """
+    from helpers import cells
+
     catalogue = load_catalogue() if catalogue is None else catalogue
-    q = quantities[quantities["indicator_id"].notna()].copy()
+    q = quantities[quantities["indicator_id"].notna()]
     if indicators:
         q = q[q["indicator_id"].isin(indicators)]
     if theme is not None:
-        wanted = set(catalogue.loc[catalogue["theme"] == theme, "id"])
-        q = q[q["indicator_id"].isin(wanted)]
-    meta = documents.set_index("doc_id")
-    en = dict(zip(catalogue["id"], catalogue["name_en"]))
-    zh = dict(zip(catalogue["id"], catalogue["name_zh"]))
-    th = dict(zip(catalogue["id"], catalogue["theme"]))
-    # a table cell of another year's column (2023年 in a 2024 report) is stated after the report's own year
-    years = q["doc_id"].map(meta["report_year"] if "report_year" in meta.columns else {}).astype(str)
-    column = q["column"].fillna("").astype(str) if "column" in q.columns else pd.Series("", index=q.index)
-    q["_other_year"] = [bool(re.search(r"(?:19|20)\d{2}", c)) and y not in c for c, y in zip(column, years)]
+        q = q[q["indicator_id"].isin(set(catalogue.loc[catalogue["theme"] == theme, "id"]))]
+    candidates = cells.candidate_table(q, documents=documents, sentences=sentences, catalogue=catalogue)
+    chosen = cells.choose_cells(candidates)
+    meta = documents.drop_duplicates("doc_id").set_index("doc_id")
+    names = {key: dict(zip(catalogue["id"], catalogue[col]))
+             for key, col in (("indicator_name", "name_zh"), ("indicator_name_en", "name_en"), ("theme", "theme"))}
     rows = []
-    for (doc_id, ind), group in q.sort_values(["doc_id", "_other_year", "start"]).groupby(["doc_id", "indicator_id"], sort=True):
-        first = group.iloc[0]
-        doc = meta.loc[doc_id] if doc_id in meta.index else None
+    for cell in chosen.itertuples(index=False):
+        doc = meta.loc[cell.doc_id] if cell.doc_id in meta.index else None
+        group = candidates[(candidates["doc_id"] == cell.doc_id) & (candidates["indicator_id"] == cell.indicator_id)]
+        others = group[group["verdict"] != "chosen"]
         rows.append({
-            "doc_id": doc_id,
-            "file": None if doc is None else doc.get("file"),
-            "region": None if doc is None else doc.get("region"),
-            "report_year": None if doc is None else doc.get("report_year"),
-            "indicator_id": ind, "indicator_name": zh.get(ind), "indicator_name_en": en.get(ind),
-            "theme": th.get(ind),
-            "value": float(first["value"]), "unit": first["unit"], "approx": bool(first["approx"]),
-            "approx_marker": first.get("approx_marker", "") or "",
-            "n_mentions": len(group),
-            "other_values": ";".join(f"{v:g}" for v in group["value"].iloc[1:]),
-            "quote": first["quote"], "sentence": first["sentence"],
-            "start": int(first["start"]), "end": int(first["end"]),
+            "doc_id": cell.doc_id,
+            **{k: (None if doc is None else doc.get(k)) for k in ("file", "region", "report_year")},
+            "indicator_id": cell.indicator_id, **{k: m.get(cell.indicator_id) for k, m in names.items()},
+            "value": float(cell.value), "unit": cell.unit, "approx": bool(cell.approx),
+            "approx_marker": cell.approx_marker or "", "n_mentions": len(group),
+            "other_values": ";".join(f"{v:g}" for v in others["value"]),
+            "quote": cell.quote, "sentence": cell.sentence,
+            "start": int(cell.start), "end": int(cell.end),
+            "status": cell.status, "n_candidates": int(cell.n_candidates), "candidates": cell.candidates,
+            "reason": cell.reason,
         })
     out = pd.DataFrame(rows, columns=INDICATOR_VALUES)
     out["value"] = out["value"].astype("float64")
-    return out
+    return out, candidates
+
+
+def indicator_values(quantities: pd.DataFrame, documents: pd.DataFrame, *,
+                     catalogue: pd.DataFrame | None = None, indicators: list[str] | None = None,
+                     theme: int | None = None, sentences: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Long table: one row per report × indicator with a cell (INDICATOR_VALUES columns); see
+    :func:`indicator_cells`, which also returns the evidence of every candidate. Reports that do not
+    state an indicator have no row; ``comparison_table`` shows them as NaN, apart from a stated 0.
+    """
+    return indicator_cells(quantities, documents, catalogue=catalogue, indicators=indicators, theme=theme,
+                           sentences=sentences)[0]
+
+
+def stated(values: pd.DataFrame) -> pd.DataFrame:
+    """The cells that hold a value (stated or overridden), not those waiting for review."""
+    if "status" not in values:
+        return values
+    return values[values["status"].isin(["stated", "override"]) & values["value"].notna()]
 
 
 def _row_label(values: pd.DataFrame) -> pd.Series:
@@ -377,7 +443,8 @@ def comparison_table(values: pd.DataFrame, *, documents: pd.DataFrame | None = N
     """Wide region-year × indicator table of values.
 
     Every report in ``documents`` gets a row, so an indicator a report does not state is NaN
-    ("not reported"), while a stated zero stays 0. ``label``: "name" (Chinese name) or "id".
+    ("not reported"), while a stated zero stays 0; a cell waiting for review is NaN too (its
+    candidates are in the long table). ``label``: "name" (Chinese name) or "id".
 
     >>> v = pd.DataFrame({"doc_id": ["a", "b"], "region": ["甲区", "乙区"], "report_year": [2022, 2022],
     ...     "indicator_id": ["x", "x"], "indicator_name": ["指标", "指标"], "value": [0.0, 5.0]})
@@ -386,8 +453,11 @@ def comparison_table(values: pd.DataFrame, *, documents: pd.DataFrame | None = N
     [0.0, 5.0, nan]
     """
     column = "indicator_name" if label == "name" else "indicator_id"
-    v = values.assign(row=_row_label(values))
+    v = stated(values)
+    v = v.assign(row=_row_label(v))
     wide = v.pivot_table(index="row", columns=column, values="value", aggfunc="first", dropna=False)
+    # an indicator whose every cell waits for review keeps its (empty) column
+    wide = wide.reindex(columns=sorted(set(values[column].dropna())))
     if documents is not None:
         wide = wide.reindex(_row_label(documents).tolist())
     wide.index.name = "region_year"
@@ -396,18 +466,21 @@ def comparison_table(values: pd.DataFrame, *, documents: pd.DataFrame | None = N
 
 
 def comparison_display(values: pd.DataFrame, *, documents: pd.DataFrame | None = None,
-                       label: str = "name") -> pd.DataFrame:
+                       label: str = "name", units: bool = True) -> pd.DataFrame:
     """Like ``comparison_table`` but as text for reading: approximate values carry their marker
-    (1200余, 约300), a value not reported is "—", a stated zero is "0"."""
+    (1200余, 约300), a cell waiting for review is "?", a value not reported is "—", a stated zero
+    is "0". With ``units`` each value carries its unit (6,308件)."""
 
     def fmt(row) -> str:
+        if getattr(row, "status", "stated") == "review" or pd.isna(row.value):
+            return "?"
         number = f"{row.value:,.0f}" if float(row.value).is_integer() else f"{row.value:,.2f}".rstrip("0")
-        if row.unit == "%":
-            number += "%"
         marker = row.approx_marker or ""
         prefix = next((m for m in ("约", "近", "超", "逾") if marker.startswith(m)), "")
         suffix = marker[len(prefix):]
-        return f"{prefix}{number}{suffix}" if row.approx else number
+        text = f"{prefix}{number}{suffix}" if row.approx else number
+        unit = "" if pd.isna(row.unit) else str(row.unit)
+        return text + unit if (units or unit == "%") else text
 
     column = "indicator_name" if label == "name" else "indicator_id"
     v = values.assign(row=_row_label(values), text=[fmt(r) for r in values.itertuples()])
@@ -444,7 +517,7 @@ def year_over_year(values: pd.DataFrame) -> pd.DataFrame:
     cols = ["region", "indicator_id", "indicator_name", "year_from", "year_to", "value_from", "value_to",
             "change", "pct_change", "quote_from", "quote_to"]
     rows = []
-    v = values.dropna(subset=["region", "report_year"]).copy()
+    v = stated(values).dropna(subset=["region", "report_year"]).copy()
     v = v[v["region"].astype(str).str.strip() != ""]  # reports of unknown region cannot be paired
     v["report_year"] = pd.to_numeric(v["report_year"], errors="coerce")
     # only regions with reports from two or more years have pairs
@@ -470,7 +543,7 @@ def stated_ratios(values: pd.DataFrame, *, relations: dict | None = None) -> pd.
     cols = ["doc_id", "region", "report_year", "ratio", "numerator", "denominator", "numerator_value",
             "denominator_value", "computed", "stated_rate", "approx", "quote_numerator", "quote_denominator"]
     rows = []
-    by_doc = {doc: g.set_index("indicator_id") for doc, g in values.groupby("doc_id")}
+    by_doc = {doc: g.set_index("indicator_id") for doc, g in stated(values).groupby("doc_id")}
     for doc, g in by_doc.items():
         for rel in relations["ratios"]:
             num, den = rel["numerator"], rel["denominator"]
@@ -480,13 +553,13 @@ def stated_ratios(values: pd.DataFrame, *, relations: dict | None = None) -> pd.
             if not d["value"]:
                 continue
             rate = rel.get("rate")
-            stated = g.loc[rate, "value"] if rate and rate in g.index else np.nan
+            rate_value = g.loc[rate, "value"] if rate and rate in g.index else np.nan
             rows.append({
                 "doc_id": doc, "region": n["region"], "report_year": n["report_year"],
                 "ratio": rate or f"{num}/{den}", "numerator": num, "denominator": den,
                 "numerator_value": n["value"], "denominator_value": d["value"],
                 "computed": n["value"] / d["value"] * float(rel.get("scale", 1)),
-                "stated_rate": stated, "approx": bool(n["approx"] or d["approx"]),
+                "stated_rate": rate_value, "approx": bool(n["approx"] or d["approx"]),
                 "quote_numerator": n["quote"], "quote_denominator": d["quote"],
             })
     return pd.DataFrame(rows, columns=cols)
@@ -500,7 +573,7 @@ def plausibility_checks(quantities: pd.DataFrame, values: pd.DataFrame, *,
     relations = relations or load_relations()
     cols = ["doc_id", "check", "indicators", "values", "message", "quote"]
     rows = []
-    for doc, g in values.groupby("doc_id"):
+    for doc, g in stated(values).groupby("doc_id"):
         g = g.set_index("indicator_id")
         for pair in relations["not_greater"]:
             part, whole = pair["part"], pair["whole"]
@@ -528,9 +601,10 @@ def plausibility_checks(quantities: pd.DataFrame, values: pd.DataFrame, *,
 
 
 def evidence_table(values: pd.DataFrame) -> pd.DataFrame:
-    """Region, indicator, value and the quote and sentence it came from, for every cell."""
-    cols = ["region", "report_year", "indicator_name", "value", "unit", "approx_marker", "quote", "sentence",
-            "doc_id", "start", "end"]
+    """Region, indicator, status, value and the quote and sentence it came from, for every cell;
+    a cell waiting for review lists its candidates with their quotes instead."""
+    cols = ["region", "report_year", "indicator_name", "status", "value", "unit", "approx_marker", "quote",
+            "candidates", "reason", "sentence", "doc_id", "start", "end"]
     return values.sort_values(["indicator_name", "region"])[cols].reset_index(drop=True)
 
 

@@ -746,26 +746,34 @@ def coverage_heatmap(coverage: pd.DataFrame, *, ax: plt.Axes | None = None, top_
 def indicator_bars(values: pd.DataFrame, *, indicators: Iterable[str] | None = None, ncols: int = 3,
                    colors: Mapping[str, str] | None = None) -> np.ndarray:
     """One bar panel per indicator (rows of ``indicators.indicator_values``): each report's stated
-    value, approximate values hatched, reports that do not state it left out. Returns the panels."""
+    value with its unit, approximate values hatched, a cell waiting for review drawn as "?" with no
+    bar, reports that do not state it left out. Every panel's title names its unit; one indicator
+    holds one measure (catalogue ``units``), so no axis mixes two. Returns the panels."""
     setup_style()
     names = list(indicators) if indicators is not None else list(dict.fromkeys(values["indicator_name"]))
     colors = colors or region_colors(metadata.group_key(values, "region"))
     _, axes = facet_grid(len(names), ncols=ncols, panel_size=(3.8, 0.45 * values["doc_id"].nunique() + 1.2))
+    status = values["status"] if "status" in values else pd.Series("stated", index=values.index)
     for ax, name in zip(axes, names):
-        rows = values[values["indicator_name"] == name].sort_values("value")
+        rows = values[values["indicator_name"] == name].assign(_review=status == "review")
+        rows = rows.assign(_v=rows["value"].fillna(0.0)).sort_values(["_review", "_v"], ascending=[False, True])
         labels = metadata.group_key(rows, "region").tolist()  # a report of unknown region by its doc_id
-        bars = ax.barh(labels, rows["value"].to_numpy(dtype=float),
-                       color=[colors.get(lab, PALETTE[0]) for lab in labels])
-        for bar, approx in zip(bars, rows["approx"]):
+        heights = np.where(rows["_review"], 0.0, rows["_v"].to_numpy(dtype=float))
+        bars = ax.barh(labels, heights, color=[colors.get(lab, PALETTE[0]) for lab in labels])
+        for bar, approx in zip(bars, rows["approx"].fillna(False)):
             if approx:
                 bar.set_hatch("///")
         shown = []
-        for v, marker in zip(rows["value"], rows["approx_marker"].fillna("")):
+        for v, marker, review in zip(rows["value"], rows["approx_marker"].fillna(""), rows["_review"]):
+            if review:
+                shown.append("?")
+                continue
             number = f"{v:,.0f}" if float(v).is_integer() else f"{v:,.1f}"
             before = next((m for m in ("约", "近", "超", "逾", "突破") if marker.startswith(m)), "")
             shown.append(f"{before}{number}{marker[len(before):]}")
         ax.bar_label(bars, labels=shown, padding=2, fontsize=8)
-        unit = rows["unit"].iloc[0] if len(rows) else ""
-        ax.set_title(f"{name} ({unit})" if unit else name, fontsize=10)
+        units = "/".join(dict.fromkeys(rows.loc[~rows["_review"], "unit"].dropna().astype(str)))
+        ax.set_title(f"{name} ({units})" if units else name, fontsize=10)
         ax.margins(x=0.25)
     return axes
+

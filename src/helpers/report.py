@@ -857,6 +857,13 @@ def configuration_files(folder: Path = config.PACKAGE_DATA) -> list[dict]:
             for p in sorted(folder.rglob("*")) if p.is_file() and "__pycache__" not in p.parts]
 
 
+def _overrides_record(path: Path) -> dict | None:
+    """The cell overrides file a run applied (notebook 03), with its hash, or None."""
+    if not path.is_file():
+        return None
+    return {"file": str(path), "bytes": path.stat().st_size, "sha256": file_digest(path)}
+
+
 def package_versions(names: Iterable[str] = KEY_PACKAGES) -> dict[str, str]:
     versions = {"python": platform.python_version()}
     for name in names:
@@ -1277,6 +1284,7 @@ def run_collection(*, only: Iterable[str] | None = None, parameters: dict | None
             "inputs": {"folder": str(paths.raw), "sha256": _combined_digest(inputs), "files": inputs},
             "configuration": configuration,
             "configuration_sha256": _combined_digest(configuration),
+            "overrides": _overrides_record(Path(given.get("overrides_file") or config.OVERRIDES)),
             "packages": package_versions(),
         }
         _write_text(json.dumps(record, ensure_ascii=False, indent=1), run_json)
