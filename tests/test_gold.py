@@ -33,16 +33,17 @@ def test_accuracy_at_least_95_percent(scores, metric):
 
 
 # Measured on the five reports: object quality 96.4% (85.8% before the Num-CL-N, bridging and
-# subset rules), indicator agreement 90.6% (85.4% before the sentence-frame, bracketed-note and
-# breakdown rules); the floors leave a small margin.
+# subset rules), indicator agreement 90.3% (85.4% before the sentence-frame, bracketed-note and
+# breakdown rules; 88.0% before one measure per indicator and the channel rules, against the
+# annotation as revised for them: ANNOTATION.md); the floors leave a small margin.
 OBJECT_QUALITY_FLOOR = 0.95
-INDICATOR_AGREEMENT_FLOOR = 0.89
+INDICATOR_AGREEMENT_FLOOR = 0.895
 
 
 def test_object_quality_and_indicator_agreement(scores):
     """Objects agree with the annotated object (``indicators.object_agrees``: same head noun or
     two thirds of the character pairs) on 96.4% of paired mentions, indicator ids (no indicator
-    on both sides counting as agreement) on 90.6%."""
+    on both sides counting as agreement) on 90.3%."""
     total = scores.loc["all"]
     assert total["object_quality"] >= OBJECT_QUALITY_FLOOR, scores.to_string()
     assert total["indicator_agreement"] >= INDICATOR_AGREEMENT_FLOOR, scores.to_string()
