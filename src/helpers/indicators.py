@@ -391,25 +391,29 @@ def indicator_cells(quantities: pd.DataFrame, documents: pd.DataFrame, *,
         q = q[q["indicator_id"].isin(set(catalogue.loc[catalogue["theme"] == theme, "id"]))]
     candidates = cells.candidate_table(q, documents=documents, sentences=sentences, catalogue=catalogue)
     chosen = cells.choose_cells(candidates)
-    meta = documents.drop_duplicates("doc_id").set_index("doc_id")
+    meta = {row["doc_id"]: row for row in documents.drop_duplicates("doc_id").to_dict("records")}
     names = {key: dict(zip(catalogue["id"], catalogue[col]))
              for key, col in (("indicator_name", "name_zh"), ("indicator_name_en", "name_en"), ("theme", "theme"))}
+    others: dict[tuple, list[float]] = {}
+    for doc, ind, value, verdict in zip(candidates["doc_id"], candidates["indicator_id"], candidates["value"],
+                                        candidates["verdict"]):
+        if verdict != "chosen":
+            others.setdefault((doc, ind), []).append(value)
     rows = []
-    for cell in chosen.itertuples(index=False):
-        doc = meta.loc[cell.doc_id] if cell.doc_id in meta.index else None
-        group = candidates[(candidates["doc_id"] == cell.doc_id) & (candidates["indicator_id"] == cell.indicator_id)]
-        others = group[group["verdict"] != "chosen"]
+    for cell in chosen.to_dict("records"):
+        doc, ind = cell["doc_id"], cell["indicator_id"]
+        report = meta.get(doc, {})
+        rest = others.get((doc, ind), [])
         rows.append({
-            "doc_id": cell.doc_id,
-            **{k: (None if doc is None else doc.get(k)) for k in ("file", "region", "report_year")},
-            "indicator_id": cell.indicator_id, **{k: m.get(cell.indicator_id) for k, m in names.items()},
-            "value": float(cell.value), "unit": cell.unit, "approx": bool(cell.approx),
-            "approx_marker": cell.approx_marker or "", "n_mentions": len(group),
-            "other_values": ";".join(f"{v:g}" for v in others["value"]),
-            "quote": cell.quote, "sentence": cell.sentence,
-            "start": int(cell.start), "end": int(cell.end),
-            "status": cell.status, "n_candidates": int(cell.n_candidates), "candidates": cell.candidates,
-            "reason": cell.reason,
+            "doc_id": doc, **{k: report.get(k) for k in ("file", "region", "report_year")},
+            "indicator_id": ind, **{k: m.get(ind) for k, m in names.items()},
+            "value": float(cell["value"]), "unit": cell["unit"], "approx": bool(cell["approx"]),
+            "approx_marker": cell["approx_marker"] or "",
+            "n_mentions": len(rest) + (cell["status"] == "stated"),
+            "other_values": ";".join(f"{v:g}" for v in rest),
+            "quote": cell["quote"], "sentence": cell["sentence"], "start": int(cell["start"]), "end": int(cell["end"]),
+            "status": cell["status"], "n_candidates": int(cell["n_candidates"]), "candidates": cell["candidates"],
+            "reason": cell["reason"],
         })
     out = pd.DataFrame(rows, columns=INDICATOR_VALUES)
     out["value"] = out["value"].astype("float64")
