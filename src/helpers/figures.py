@@ -16,7 +16,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from helpers import metadata, plots, schema
+from helpers import groups, metadata, plots, schema
 
 # Figure key -> processed tables it needs (the notebook skips a figure whose tables are missing).
 FIGURE_SET = {
@@ -58,22 +58,15 @@ def missing_inputs(key: str, available: set[str] | dict) -> list[str]:
 
 def document_labels(documents: pd.DataFrame) -> pd.Series:
     """doc_id -> label for figures: the region, with the report year when the region has several
-    reports (the doc_id when the region is unknown).
+    reports, and the doc_id when two reports share both (``groups.report_labels``).
 
     >>> docs = pd.DataFrame({"doc_id": ["a", "b", "c"], "region": ["矿区", "矿区", "武江区"],
     ...                      "report_year": [2022, 2023, 2024]})
     >>> document_labels(docs).tolist()
     ['矿区 2022', '矿区 2023', '武江区']
     """
-    region = documents["region"].where(documents["region"].notna() & (documents["region"].astype(str) != ""),
-                                       documents["doc_id"]).astype(str)
-    year = documents.get("report_year", pd.Series("", index=documents.index)).fillna("").astype(str)
-    year = year.str.replace(r"\.0$", "", regex=True)
-    several = region.map(region.value_counts()) > 1
-    label = region.where(~several, region + " " + year)
-    # two reports of one region and year still need telling apart
-    label = label.where(~label.duplicated(keep=False), label + " " + documents["doc_id"].astype(str))
-    return pd.Series(label.to_numpy(), index=documents["doc_id"].to_numpy(), name="label")
+    labels = groups.report_labels(documents, year="when_needed")
+    return pd.Series(labels.to_numpy(), index=documents["doc_id"].to_numpy(), name="label")
 
 
 def _regions_of(labels: pd.Series, documents: pd.DataFrame) -> dict[str, str]:
@@ -242,8 +235,11 @@ def indicator_bars(values: pd.DataFrame, *, max_indicators: int = 9, min_reports
     state it has no bar)."""
     from matplotlib.patches import Patch
 
-    # chosen by id, so the Chinese and the English figure show the same indicators
-    reach = values.groupby("indicator_id")["doc_id"].nunique().reset_index(name="n")
+    from helpers import indicators as ind
+
+    # chosen by id, so the Chinese and the English figure show the same indicators; by the reports
+    # that state a value (a cell waiting for review is drawn, but does not earn a panel)
+    reach = ind.stated(values).groupby("indicator_id")["doc_id"].nunique().reset_index(name="n")
     reach = reach.sort_values(["n", "indicator_id"], ascending=[False, True]).set_index("indicator_id")["n"]
     ids = reach[reach >= min_reports].head(max_indicators).index.tolist() or reach.head(max_indicators).index.tolist()
     values = _indicator_names(values, plots.get_language())

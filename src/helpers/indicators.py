@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from helpers import config, metadata
+from helpers import config, groups
 
 CATALOGUE_PATH = config.PACKAGE_DATA / "indicators.yaml"
 RELATIONS_PATH = config.PACKAGE_DATA / "indicator_relations.yaml"
@@ -438,8 +438,13 @@ def stated(values: pd.DataFrame) -> pd.DataFrame:
     return values[values["status"].isin(["stated", "override"]) & values["value"].notna()]
 
 
-def _row_label(values: pd.DataFrame) -> pd.Series:
-    return metadata.group_key(values, "region") + " " + values["report_year"].astype(str)
+def _row_labels(values: pd.DataFrame, documents: pd.DataFrame | None) -> tuple[pd.Series, list[str]]:
+    """Each value row's report label and the labels of every report in order (``documents``, else
+    the reports of ``values``): region and year, with the doc_id where two reports share both."""
+    reports = (documents if documents is not None else values).drop_duplicates("doc_id")
+    labels = groups.report_labels(reports)
+    by_doc = dict(zip(reports["doc_id"], labels))
+    return values["doc_id"].map(by_doc), labels.tolist()
 
 
 def comparison_table(values: pd.DataFrame, *, documents: pd.DataFrame | None = None,
@@ -458,12 +463,13 @@ def comparison_table(values: pd.DataFrame, *, documents: pd.DataFrame | None = N
     """
     column = "indicator_name" if label == "name" else "indicator_id"
     v = stated(values)
-    v = v.assign(row=_row_label(v))
-    wide = v.pivot_table(index="row", columns=column, values="value", aggfunc="first", dropna=False)
+    rows, order = _row_labels(v, documents)
+    wide = v.assign(row=rows).pivot_table(index="row", columns=column, values="value", aggfunc="first",
+                                          dropna=False)
     # an indicator whose every cell waits for review keeps its (empty) column
     wide = wide.reindex(columns=sorted(set(values[column].dropna())))
     if documents is not None:
-        wide = wide.reindex(_row_label(documents).tolist())
+        wide = wide.reindex(order)
     wide.index.name = "region_year"
     wide.columns.name = None
     return wide
@@ -487,10 +493,11 @@ def comparison_display(values: pd.DataFrame, *, documents: pd.DataFrame | None =
         return text + unit if (units or unit == "%") else text
 
     column = "indicator_name" if label == "name" else "indicator_id"
-    v = values.assign(row=_row_label(values), text=[fmt(r) for r in values.itertuples()])
+    rows, order = _row_labels(values, documents)
+    v = values.assign(row=rows, text=[fmt(r) for r in values.itertuples()])
     wide = v.pivot_table(index="row", columns=column, values="text", aggfunc="first")
     if documents is not None:
-        wide = wide.reindex(_row_label(documents).tolist())
+        wide = wide.reindex(order)
     wide.index.name = "region_year"
     wide.columns.name = None
     return wide.fillna("—")
@@ -503,10 +510,11 @@ def coverage_table(values: pd.DataFrame, *, documents: pd.DataFrame | None = Non
 
     With ``catalogue`` given, indicators no report states are kept as rows of zeros.
     """
-    v = values.assign(row=_row_label(values), stated=1)
+    rows, order = _row_labels(values, documents)
+    v = values.assign(row=rows, stated=1)
     wide = v.pivot_table(index="indicator_name", columns="row", values="stated", aggfunc="max", fill_value=0)
     if documents is not None:
-        wide = wide.reindex(columns=_row_label(documents).tolist(), fill_value=0)
+        wide = wide.reindex(columns=order, fill_value=0)
     if catalogue is not None:
         wide = wide.reindex(catalogue["name_zh"].tolist(), fill_value=0)
     wide = wide.fillna(0).astype(int)

@@ -27,7 +27,7 @@ import pandas as pd
 from matplotlib import colors as mcolors
 from matplotlib import font_manager
 
-from helpers import config, metadata
+from helpers import config, groups, metadata
 from helpers.store import atomic_path
 
 # Okabe & Ito (2008) colour-blind-safe palette, black moved last; Paul Tol's "muted" set extends it
@@ -754,12 +754,16 @@ def indicator_bars(values: pd.DataFrame, *, indicators: Iterable[str] | None = N
     colors = colors or region_colors(metadata.group_key(values, "region"))
     _, axes = facet_grid(len(names), ncols=ncols, panel_size=(3.8, 0.45 * values["doc_id"].nunique() + 1.2))
     status = values["status"] if "status" in values else pd.Series("stated", index=values.index)
+    reports = values.drop_duplicates("doc_id")
+    report_label = dict(zip(reports["doc_id"], groups.report_labels(reports, year="when_needed")))
     for ax, name in zip(axes, names):
         rows = values[values["indicator_name"] == name].assign(_review=status == "review")
         rows = rows.assign(_v=rows["value"].fillna(0.0)).sort_values(["_review", "_v"], ascending=[False, True])
-        labels = metadata.group_key(rows, "region").tolist()  # a report of unknown region by its doc_id
+        # one bar per report: its region, with the year or doc_id where the region has several reports
+        labels = rows["doc_id"].map(report_label).tolist()
+        regions = metadata.group_key(rows, "region").tolist()  # a report of unknown region by its doc_id
         heights = np.where(rows["_review"], 0.0, rows["_v"].to_numpy(dtype=float))
-        bars = ax.barh(labels, heights, color=[colors.get(lab, PALETTE[0]) for lab in labels])
+        bars = ax.barh(labels, heights, color=[colors.get(region, PALETTE[0]) for region in regions])
         for bar, approx in zip(bars, rows["approx"].fillna(False)):
             if approx:
                 bar.set_hatch("///")
@@ -775,5 +779,8 @@ def indicator_bars(values: pd.DataFrame, *, indicators: Iterable[str] | None = N
         units = "/".join(dict.fromkeys(rows.loc[~rows["_review"], "unit"].dropna().astype(str)))
         ax.set_title(f"{name} ({units})" if units else name, fontsize=10)
         ax.margins(x=0.25)
+        if rows["_review"].all():  # nothing but "?": no scale to show
+            ax.set_xlim(0, 1)
+            ax.set_xticks([])
     return axes
 
