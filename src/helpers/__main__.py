@@ -82,12 +82,24 @@ def build_parser() -> argparse.ArgumentParser:
     clean.add_argument("--out", type=Path, required=True, help="folder for the tables")
     clean.add_argument("--manifest", type=Path, help="manifest CSV (default: INPUT_DIR/manifest.csv if present)")
     clean.add_argument("--workers", type=_workers, help="worker processes (default 1; -1 = one per core)")
+    _cache_options(clean, default="OUT/.cache")
 
     ind = sub.add_parser("indicators", help="one row per quantity mention of every report in a folder")
     ind.add_argument("input_dir", type=Path)
     ind.add_argument("--out", type=Path, required=True, help="CSV file to write")
     ind.add_argument("--workers", type=_workers, help="worker processes (default 1; -1 = one per core)")
+    _cache_options(ind, default=".cache beside the CSV")
     return parser
+
+
+def _cache_options(command: argparse.ArgumentParser, *, default: str) -> None:
+    where = command.add_mutually_exclusive_group()
+    where.add_argument("--cache", type=Path, help=f"folder of the per-report cache (default: {default})")
+    where.add_argument("--no-cache", action="store_true", help="compute everything, keep no cache")
+
+
+def _cache(args: argparse.Namespace):
+    return False if args.no_cache else args.cache
 
 
 def _dispatch(args: argparse.Namespace) -> int:
@@ -101,12 +113,13 @@ def _dispatch(args: argparse.Namespace) -> int:
         from helpers import pipeline
 
         check_folders(args.input_dir, args.out)
-        return pipeline.clean_command(args.input_dir, out=args.out, manifest=args.manifest, workers=args.workers)
+        return pipeline.clean_command(args.input_dir, out=args.out, manifest=args.manifest, workers=args.workers,
+                                      cache=_cache(args))
     if args.command == "indicators":
         from helpers import pipeline
 
         check_folders(args.input_dir, args.out, out_is_file=True)
-        return pipeline.indicators_command(args.input_dir, out=args.out, workers=args.workers)
+        return pipeline.indicators_command(args.input_dir, out=args.out, workers=args.workers, cache=_cache(args))
     return 2
 
 

@@ -6,7 +6,9 @@ and filed under a *version*: a hash of the pipeline's code, of every data file i
 results. Editing the lexicon changes the version, so every document is recomputed; changing nothing
 recomputes nothing. Entries live in one SQLite file per version, each written in its own
 transaction, and carry a checksum: a damaged entry (or database) is reported and recomputed, never
-fatal.
+fatal. A cache that cannot be used at all (a read-only folder, a file where its folder should be, a
+folder where its database should be) is reported in one warning line and the run goes on without
+it: :func:`open_cache` gives None, and a cache that fails later stops storing and finds nothing.
 
 Entries are pickles, but every DataFrame in them is stored as a :class:`FrameEntry`: an Arrow
 table (repeated strings such as ids dictionary-encoded; the entry LZ4-compressed) plus the pandas dtype of
@@ -383,6 +385,7 @@ class DocumentCache:
         self.root = self.folder / ENTRIES_DIR / self.version
         self.db_path = self.root / self.DB_NAME
         self.hits = self.misses = self.corrupt = 0
+        self.unavailable: str | None = None  # why the cache cannot be used, once it cannot
         self._connection = None
         self._pid = None
         self._lock = threading.Lock()
@@ -431,20 +434,46 @@ class DocumentCache:
 
     def _execute(self, sql: str, parameters: tuple = ()) -> list:
         """Run one statement (connecting first, again after a fork) and fetch its rows; a damaged
-        database is set aside and the statement run on a fresh one."""
+        database is set aside and the statement run on a fresh one. A cache that cannot be used
+        (see :meth:`usable`) returns no rows."""
         with self._lock:
             for attempt in (1, 2):
+                if self.unavailable is not None:
+                    return []
                 try:
                     if self._connection is None or self._pid != os.getpid():
                         self._connection, self._pid = self._connect(), os.getpid()
                     return self._connection.execute(sql, parameters).fetchall()
                 except sqlite3.DatabaseError as exc:
-                    # "file is not a database", "disk image is malformed"; a locked or unreadable
-                    # file (OperationalError) is not damage and is raised as it is
-                    if attempt == 2 or type(exc) is not sqlite3.DatabaseError:
-                        raise
-                    self._set_aside(exc)
-        raise AssertionError("unreachable")
+                    # "file is not a database", "disk image is malformed": damage, set aside once;
+                    # a locked, read-only or unopenable file (OperationalError) is not
+                    if attempt == 1 and type(exc) is sqlite3.DatabaseError:
+                        try:
+                            self._set_aside(exc)
+                        except OSError as failed:
+                            self._give_up(failed)
+                        continue
+                    self._give_up(exc)
+                except (sqlite3.Error, OSError) as exc:
+                    self._give_up(exc)
+            return []
+
+    def _give_up(self, exc: Exception) -> None:
+        """The cache cannot be used: one warning, then no entry is stored or found."""
+        self.unavailable = f"{type(exc).__name__}: {exc}"
+        log.warning("cache %s cannot be used (%s); continuing without a cache", self.folder, self.unavailable)
+        try:
+            self._close()
+        except sqlite3.Error:
+            self._connection = self._pid = None
+
+    def usable(self) -> bool:
+        """Open the database now and check it can be written (a read-only folder fails here);
+        False, after one warning, when it cannot be used."""
+        self._execute("BEGIN IMMEDIATE")
+        if self.unavailable is None:
+            self._execute("ROLLBACK")
+        return self.unavailable is None
 
     def _close(self) -> None:
         if self._connection is not None and self._pid == os.getpid():
@@ -454,7 +483,7 @@ class DocumentCache:
     def _absent(self) -> bool:
         """No database yet (nothing stored): look-ups need not create one. While connected the
         file is not looked for again (a stat per look-up)."""
-        return self._connection is None and not self.db_path.exists()
+        return self.unavailable is not None or (self._connection is None and not self.db_path.exists())
 
     def close(self) -> None:
         """Close the database (it is reopened on the next call)."""
@@ -532,7 +561,8 @@ class DocumentCache:
         return [row[0] for row in self._execute("SELECT key FROM entries")] if self.db_path.exists() else []
 
     def __len__(self) -> int:
-        return self._execute("SELECT COUNT(*) FROM entries")[0][0] if self.db_path.exists() else 0
+        rows = self._execute("SELECT COUNT(*) FROM entries") if self.db_path.exists() else []
+        return rows[0][0] if rows else 0
 
     def prune(self) -> int:
         """Delete the entries of every other version; return how many version folders went."""
@@ -548,11 +578,12 @@ class DocumentCache:
 def open_cache(cache: "DocumentCache | str | os.PathLike | bool | None", *, default_folder: str | Path,
                data_dir: str | Path | None = None) -> DocumentCache | None:
     """Normalise a ``cache=`` option: ``True``/``None`` = ``default_folder``; ``False`` = no cache;
-    a path = that folder; a :class:`DocumentCache` as it is."""
+    a path = that folder; a :class:`DocumentCache` as it is. A cache that cannot be opened for
+    writing (a read-only folder, a file or folder in the way) gives None after one warning line:
+    the run goes on without a cache."""
     if cache is False:
         return None
-    if isinstance(cache, DocumentCache):
-        return cache
-    if cache is None or cache is True:
-        return DocumentCache(default_folder, data_dir=data_dir)
-    return DocumentCache(cache, data_dir=data_dir)
+    if not isinstance(cache, DocumentCache):
+        folder = default_folder if cache is None or cache is True else cache
+        cache = DocumentCache(folder, data_dir=data_dir)
+    return cache if cache.usable() else None

@@ -1,8 +1,10 @@
 """Reading report files of any usual format into text, with a warning for every file that fails.
 
 Formats: ``.txt`` (encoding detected with charset-normalizer: UTF-8 with or without BOM, GBK,
-GB18030, Big5 …), ``.html``/``.htm`` (main text by trafilatura, page navigation dropped),
-``.docx`` (python-docx) and ``.pdf`` (the text layer, pypdf). Garbled text (mojibake: UTF-8
+GB18030, Big5 …; UTF-16 with or without BOM), ``.html``/``.htm`` (main text by trafilatura, page
+navigation dropped), ``.docx`` (python-docx) and ``.pdf`` (the text layer, pypdf; an encrypted
+PDF that opens without a password is decrypted). A text above ``LARGE_TEXT_BYTES`` is read with
+a warning. Garbled text (mojibake: UTF-8
 read as GBK or Latin-1, GBK read as Latin-1 …) is repaired where the bytes allow and measured
 where they do not. Traditional characters are converted to simplified with OpenCC and the
 conversion recorded.
@@ -42,6 +44,9 @@ GARBLED_SHARE = 0.01
 # A line is tried for repair from this garbled share on (a long line with a rare character in a
 # name is left alone); a repair must remove at least three quarters of its garbled characters.
 LINE_GARBLED_SHARE = 0.2
+# Text (UTF-8 bytes) above which a file is warned about as larger than any real report: the sample
+# and test reports hold 10-80 KB, the longest provincial reports a few hundred KB. It is still read.
+LARGE_TEXT_BYTES = 20_000_000
 
 
 @dataclass
@@ -77,6 +82,38 @@ def _looks_binary(data: bytes) -> bool:
     return controls / max(len(sample), 1) > BINARY_CONTROL_SHARE
 
 
+# UTF-16 without a BOM is told from binary by its zero bytes (the high byte of every ASCII
+# character: line breaks, digits) and by reading as ordinary text in one byte order.
+UTF16_SAMPLE = 8192
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """'utf_16_le' or 'utf_16_be' when ``data`` reads as ordinary text in that byte order (few
+    control characters, little garbled: see ``garbled_share``), else None. The byte order with
+    more zero bytes on the high side is tried first.
+
+    >>> _utf16_without_bom("2024年，武江区一是\\n".encode("utf-16-be")), _utf16_without_bom(bytes(range(256)))
+    ('utf_16_be', None)
+    """
+    sample = data[:UTF16_SAMPLE]
+    sample = sample[: len(sample) // 2 * 2]
+    high_odd = sample[1::2].count(0) >= sample[0::2].count(0)  # little-endian: ASCII is "x\0"
+    for encoding in (("utf_16_le", "utf_16_be") if high_odd else ("utf_16_be", "utf_16_le")):
+        try:
+            text = sample.decode(encoding)
+        except UnicodeDecodeError as exc:
+            # Only a surrogate pair cut by the end of the sample (not of the file) is allowed.
+            if len(data) <= len(sample) or exc.start < len(sample) - 2:
+                continue
+            text = sample[: exc.start].decode(encoding)
+        if not text.strip():
+            continue
+        controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\t\n\r\f")
+        if controls <= BINARY_CONTROL_SHARE * len(text) and garbled_share(text) < GARBLED_SHARE:
+            return encoding
+    return None
+
+
 def decode_bytes(data: bytes) -> tuple[str, str, list[str]]:
     """Decode text bytes; return (text, encoding, notes). Raises ``ReadError``.
 
@@ -90,9 +127,21 @@ def decode_bytes(data: bytes) -> tuple[str, str, list[str]]:
 
     if not data.strip():
         raise ReadError("empty file")
+    notes: list[str] = []
+    utf16 = _utf16_without_bom(data) if b"\x00" in data[:UTF16_SAMPLE] else None
+    if utf16:
+        used = data[: len(data) // 2 * 2]
+        try:
+            text = used.decode(utf16)
+        except UnicodeDecodeError as exc:
+            raise ReadError(f"undecodable: {utf16} text (no byte order mark) with invalid code units") from exc
+        if len(used) < len(data):
+            notes.append(f"truncated: the last byte is half a {utf16} character (file cut short?)")
+        if not text.strip():
+            raise ReadError("empty text after decoding")
+        return text, utf16, notes
     if _looks_binary(data):
         raise ReadError("binary content (control bytes), not text")
-    notes: list[str] = []
     if data.startswith(b"\xef\xbb\xbf"):
         body = data[3:]
         try:
@@ -251,14 +300,25 @@ def docx_to_text(data: bytes) -> str:
 
 
 def pdf_to_text(data: bytes) -> str:
-    """The text layer of a PDF, page after page (scanned pages without text give nothing)."""
+    """The text layer of a PDF, page after page (scanned pages without text give nothing).
+
+    An encrypted PDF that opens without a password (most government PDFs: an owner password
+    restricts printing or copying, the user password is empty) is decrypted with the empty
+    password; AES needs ``cryptography``. One that needs a password raises ``ReadError``.
+    """
     import logging
 
-    from pypdf import PdfReader
+    from pypdf import PasswordType, PdfReader
+    from pypdf.errors import DependencyError
 
     logging.getLogger("pypdf").setLevel(logging.ERROR)
-    reader = PdfReader(io.BytesIO(data))
-    return "\n".join((page.extract_text() or "") for page in reader.pages)
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted and reader.decrypt("") == PasswordType.NOT_DECRYPTED:
+            raise ReadError("encrypted PDF that needs a password to open")
+        return "\n".join((page.extract_text() or "") for page in reader.pages)
+    except DependencyError as exc:
+        raise ReadError(f"encrypted PDF that cannot be decrypted here ({exc}; install cryptography)") from exc
 
 
 # --------------------------------------------------------------------------- mojibake
@@ -495,12 +555,18 @@ def read_bytes(name: str, data: bytes) -> RawDocument:
         fmt = "pdf"
         try:
             text = pdf_to_text(data)
+        except ReadError:
+            raise
         except Exception as exc:  # pypdf raises several types for a broken file
             raise ReadError(f"not a readable PDF ({type(exc).__name__}: {exc})") from exc
     if not text.strip():
         reason = "no text layer (scanned PDF? needs OCR)" if fmt == "pdf" else "no text found"
         raise ReadError(reason)
     warnings = [(name, "warning", note) for note in notes]
+    size = len(text.encode("utf-8")) if len(text) > LARGE_TEXT_BYTES // 4 else 0
+    if size > LARGE_TEXT_BYTES:
+        warnings.append((name, "warning", f"{size / 1e6:.0f} MB of text, more than any real report "
+                         f"({LARGE_TEXT_BYTES / 1e6:.0f} MB; several reports in one file?); processed as one report"))
     share = 0.0
     if _has_garbled(text):  # most files: nothing to repair or measure
         text, repairs = repair_mojibake(text)

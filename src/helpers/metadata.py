@@ -13,6 +13,7 @@ codes). Every field gets ``<field>_origin``: ``manifest``, ``inferred`` or ``mis
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections import Counter
 from functools import lru_cache
@@ -244,27 +245,279 @@ def infer_metadata(text: str, captured: dict[str, str] | None = None) -> dict[st
     }
 
 
-def read_manifest(path: str | Path | None) -> pd.DataFrame:
-    """The manifest as strings, indexed by file name (empty when there is none)."""
-    if path is None or not Path(path).exists():
-        return pd.DataFrame(columns=["file"]).set_index("file")
-    table = pd.read_csv(path, dtype=str, keep_default_na=False)
-    if "file" not in table.columns:
-        raise ValueError(f"manifest {path} has no 'file' column")
-    return table.drop_duplicates("file").set_index("file")
+# ---------------------------------------------------------------------------- the manifest
+# Columns the manifest's rows may give (any subset, any order); others are kept, unused, with a note.
+MANIFEST_COLUMNS = ["file", "doc_id", *FIELDS]
+# A report_year outside these years is a typo, not a year.
+YEARS = (1990, 2099)
+# Lines joined to a row whose quote is still open at its line end (a cell with a line break).
+MAX_CELL_LINES = 5
+_CN_DIGITS = str.maketrans("〇○零一二三四五六七八九", "00012345678" + "9")
+_YEAR = re.compile(r"(\d{4})(?:\.0+)?(?:年度?)?")
+
+
+def normalize_year(value) -> str:
+    """A report year as four digits, or '' when the value is not a year.
+
+    >>> normalize_year("2022"), normalize_year("2022年度"), normalize_year("２０２２"), normalize_year("2022.0")
+    ('2022', '2022', '2022', '2022')
+    >>> normalize_year("二〇二二年"), normalize_year("22"), normalize_year("2022-2023"), normalize_year("3022")
+    ('2022', '', '', '')
+    """
+    import unicodedata
+
+    text = re.sub(r"\s+", "", unicodedata.normalize("NFKC", _clean_value(value)))
+    match = _YEAR.fullmatch(text.translate(_CN_DIGITS))
+    if not match or not YEARS[0] <= int(match.group(1)) <= YEARS[1]:
+        return ""
+    return match.group(1)
+
+
+def _decode_manifest(data: bytes) -> tuple[str, str]:
+    """(text, encoding) of a manifest's bytes, detected as for a report (``corpus.decode_bytes``:
+    UTF-8 with or without BOM, UTF-16, GBK/GB18030 as a spreadsheet saves it on a Chinese system,
+    Big5 …). Raises ``corpus.ReadError``."""
+    from helpers import corpus
+
+    text, encoding, _ = corpus.decode_bytes(data)
+    return text.lstrip("\ufeff"), encoding
+
+
+def _parse_row(lines: list[str], k: int, delimiter: str, width: int | None) -> tuple[list[str] | None, int, str]:
+    """(fields, lines used, problem) of the CSV row starting at ``lines[k]``. A quote still open
+    at the line end may close on one of the next few lines (a cell with a line break) when the
+    row then has ``width`` fields; else the row is that one line, reported as "unclosed quote"."""
+    import csv
+
+    for extra in range(MAX_CELL_LINES):
+        if k + extra >= len(lines):
+            break
+        try:
+            rows = list(csv.reader(["\n".join(lines[k:k + extra + 1])], delimiter=delimiter, strict=True))
+        except csv.Error as exc:
+            if "unexpected end of data" in str(exc):
+                continue
+            if extra == 0:
+                return None, 1, "malformed quotes (text after a closing quote)"
+            break
+        if extra == 0 or width is None or len(rows[0]) == width:
+            return rows[0], extra + 1, ""
+        break
+    return None, 1, "unclosed quote"
+
+
+def _records(text: str, delimiter: str = ","):
+    """(first line, last line, fields or None, problem) for each non-empty row of a CSV text,
+    the header first; lines are numbered from 1, as an editor shows them."""
+    lines = re.split(r"\r\n|\r|\n", text)
+    width = None
+    k = 0
+    while k < len(lines):
+        if not lines[k].strip(" \t,;"):
+            k += 1
+            continue
+        fields, used, problem = _parse_row(lines, k, delimiter, width)
+        if width is None and fields is not None:
+            width = len(fields)
+        yield k + 1, k + used, fields, problem
+        k += used
+
+
+def _file_key(value: str) -> str:
+    """A manifest's file name as ``corpus.list_files`` names files: '/' between folders.
+
+    >>> _file_key(" .\\\\2024\\\\武江区.txt ")
+    '2024/武江区.txt'
+    """
+    name = value.strip().replace("\\", "/")
+    while name.startswith("./"):
+        name = name[2:]
+    return name
+
+
+def load_manifest(path: str | Path | None, *, folder: str | Path | None = None
+                  ) -> tuple[pd.DataFrame, list[tuple[str, str, str]]]:
+    """The manifest as strings indexed by file name, and its warnings as (manifest, severity,
+    reason) rows for the warnings table. Never raises for bad content: an unreadable manifest,
+    one without a ``file`` column, an unclosed quote, a row with more or fewer fields than the
+    header, a row without a file name, a report_year that is not a year (the field is dropped,
+    so the year is inferred), conflicting rows for one file (the first is used) and, with
+    ``folder``, rows naming files that are not in it each get a warning naming the line; every
+    other row is used.
+
+    >>> table, warnings = load_manifest(None)
+    >>> len(table), warnings
+    (0, [])
+    """
+    empty = pd.DataFrame(columns=["file"]).set_index("file")
+    if path is None:
+        return empty, []
+    path = Path(path)
+    name = str(path)
+    if folder is not None:
+        with contextlib.suppress(ValueError):  # a manifest outside the folder keeps its path
+            name = path.resolve().relative_to(Path(folder).resolve()).as_posix()
+    warnings: list[tuple[str, str, str]] = []
+
+    def warn(reason: str, severity: str = "warning") -> None:
+        warnings.append((name, severity, reason))
+
+    if not path.exists():
+        return empty, warnings
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        warn(f"cannot open the manifest ({exc.strerror or exc}); all metadata inferred")
+        return empty, warnings
+    from helpers import corpus
+
+    try:
+        text, encoding = _decode_manifest(data)
+    except corpus.ReadError as exc:
+        hint = " (a spreadsheet saved as .xlsx? save it as CSV)" if data[:2] == b"PK" else ""
+        warn(f"manifest not readable: {exc}{hint}; all metadata inferred")
+        return empty, warnings
+    if encoding not in ("ascii", "utf_8", "utf_8_sig"):
+        warn(f"manifest read as {encoding}", "info")
+    first = next((line for line in re.split(r"\r\n|\r|\n", text) if line.strip()), "")
+    delimiter = "\t" if "\t" in first and "," not in first else ","
+    records = _records(text, delimiter)
+    header = None
+    for first_line, _, fields, problem in records:
+        if problem:
+            warn(f"line {first_line}: {problem} in the header; manifest not used, all metadata inferred")
+            return empty, warnings
+        header = fields
+        header_line = first_line
+        break
+    if header is None:
+        warn("manifest has no header row; all metadata inferred")
+        return empty, warnings
+    import unicodedata
+
+    columns = [unicodedata.normalize("NFKC", c).strip().strip("\ufeff").lower() for c in header]
+    if "file" not in columns:
+        shown = ", ".join(c for c in columns if c) or "none"
+        warn(f"line {header_line}: no 'file' column (columns: {shown}); manifest not used, all metadata inferred")
+        return empty, warnings
+    positions: dict[str, int] = {}
+    for i, column in enumerate(columns):
+        if not column:
+            continue
+        if column in positions:
+            warn(f"line {header_line}: column '{column}' appears twice; the first is used")
+            continue
+        positions[column] = i
+    unknown = [c for c in positions if c not in MANIFEST_COLUMNS]
+    if unknown:
+        warn(f"line {header_line}: column{'s' if len(unknown) > 1 else ''} {', '.join(unknown)} not used "
+             f"(the manifest's columns: {', '.join(MANIFEST_COLUMNS)})", "info")
+    present = set()
+    casefold: dict[str, list[str]] = {}
+    if folder is not None:
+        root = Path(folder)
+        present = {p.relative_to(root).as_posix() for p in corpus.list_files(root)}
+        for file in present:
+            casefold.setdefault(file.casefold(), []).append(file)
+    width = len(columns)
+    kept: dict[str, tuple[int, dict[str, str]]] = {}
+    for first_line, last_line, fields, problem in records:
+        where = f"line {first_line}" if first_line == last_line else f"lines {first_line}-{last_line}"
+        if problem:
+            warn(f"{where}: {problem}; row not used (its report's metadata are inferred)")
+            continue
+        file = _file_key(fields[positions["file"]]) if positions["file"] < len(fields) else ""
+        label = f"{where} ({file})" if file else where
+        if len(fields) > width and any(f.strip() for f in fields[width:]):
+            warn(f"{label}: {len(fields)} fields where the header has {width} (an unquoted comma?); "
+                 "row not used (its report's metadata are inferred)")
+            continue
+        if len(fields) < width:
+            warn(f"{label}: {len(fields)} fields where the header has {width}; "
+                 "row not used (its report's metadata are inferred)")
+            continue
+        if not file:
+            warn(f"{where}: no file name; row not used")
+            continue
+        row = {column: fields[i] for column, i in positions.items() if column != "file"}
+        if "report_year" in row and row["report_year"].strip():
+            year = normalize_year(row["report_year"])
+            if not year:
+                warn(f"{label}: report_year '{row['report_year'].strip()}' is not a year; "
+                     "the year is inferred from the text")
+            row["report_year"] = year
+        if folder is not None and file not in present:
+            near = casefold.get(file.casefold()) or sorted(
+                f for f in present if Path(f).with_suffix("").as_posix() == Path(file).with_suffix("").as_posix())
+            hint = f" (did you mean {', '.join(near)}?)" if near else ""
+            warn(f"{label}: {file} is not in the folder{hint}; row not used")
+            continue
+        if file in kept:
+            line, earlier = kept[file]
+            differs = [c for c in row if _final(c, row[c]) != _final(c, earlier.get(c))]
+            if differs:
+                shown = "; ".join(f"{c} '{_clean_value(earlier.get(c))}' vs '{_clean_value(row[c])}'"
+                                  for c in differs[:3])
+                warn(f"{label}: another row for {file} (line {line}) with other values ({shown}); "
+                     f"line {line} is used")
+            continue
+        kept[file] = (first_line, row)
+    table = pd.DataFrame([{"file": file, **row} for file, (_, row) in kept.items()],
+                         columns=["file", *(c for c in positions if c != "file")], dtype=object)
+    return table.set_index("file"), warnings
+
+
+# ---------------------------------------------------------------------------- final values
+# Fields that name a place or a body: one written form, whatever the source (see normalize_name).
+NAME_FIELDS = ("region", "city", "province", "publisher")
+# Dashes and middle dots of names, each brought to one form: the manifest's half-width '-' and '·'.
+_DASHES = re.compile("[\u2010-\u2015\u2212\u2e3a\u2e3b\ufe58\ufe63\uff0d-]+")
+_DOTS = str.maketrans(dict.fromkeys("\u2022\u2027\u2219\u22c5\u30fb\uff65\u0387\u2e31\ua78f", "\u00b7"))
+_SPACE_BY_CHINESE = re.compile(r"\s+(?=[^\x00-\x7f])|(?<=[^\x00-\x7f])\s+")
+
+
+def normalize_name(value) -> str:
+    """A region, city, province or publisher in one written form, so that the same name from the
+    manifest and from the text is one group: full-width brackets and letters half-width (NFKC),
+    every dash (—, –, －, ——) one '-', every middle dot (・, •, ‧) '·', no space beside a Chinese
+    character.
+
+    >>> normalize_name("火炬开发区（中山港街道）"), normalize_name("广西—东盟经济技术开发区")
+    ('火炬开发区(中山港街道)', '广西-东盟经济技术开发区')
+    >>> normalize_name("开发区・铁山区"), normalize_name(" 武江区 ")
+    ('开发区·铁山区', '武江区')
+    """
+    import unicodedata
+
+    text = unicodedata.normalize("NFKC", _clean_value(value))
+    text = _DASHES.sub("-", text).translate(_DOTS)
+    return _SPACE_BY_CHINESE.sub("", text).strip()
+
+
+def _final(name: str, value) -> str:
+    """A field's value as the tables hold it: names in one form, a year as four digits (a value
+    that is not a year counts as not given); other columns stripped."""
+    if name in NAME_FIELDS:
+        return normalize_name(value)
+    if name == "report_year":
+        return normalize_year(value)
+    return _clean_value(value)
 
 
 def merge(inferred: dict[str, str], manifest_row: dict[str, str] | None) -> dict[str, str]:
-    """Manifest values win; each field gets ``<field>_origin``.
+    """Manifest values win; each field gets ``<field>_origin``. Values are finalised here, the
+    manifest's and the inferred alike (``normalize_name``, ``normalize_year``).
 
     >>> merge({"region": "武江区", "city": ""}, {"city": "韶关市"})["city_origin"]
     'manifest'
+    >>> merge({"region": "火炬开发区（中山港街道）"}, None)["region"]
+    '火炬开发区(中山港街道)'
     """
     manifest_row = manifest_row or {}
     out: dict[str, str] = {}
     for name in FIELDS:
-        given = _clean_value(manifest_row.get(name))
-        guessed = _clean_value(inferred.get(name))
+        given = _final(name, manifest_row.get(name))
+        guessed = _final(name, inferred.get(name))
         if given:
             out[name], out[f"{name}_origin"] = given, "manifest"
         elif guessed:

@@ -12,6 +12,11 @@ call runs on a Dask cluster when a joblib Dask backend is active::
 Results come back in input order as a generator: items are read lazily and only a few batches are
 in flight at once, so a corpus never has to sit in memory whole.
 
+Local loky workers exit with the process that started them: loky keeps idle workers for five
+minutes and does not notice its parent's death (a ``kill -9`` of ``python -m helpers clean
+--workers 2`` left them running), so each worker is started with :func:`watch_parent`, a thread
+that ends the worker within ``PARENT_WATCH_SECONDS`` of its parent's exit.
+
 >>> list(map_documents(len, ["行政复议", "普法"]))
 [4, 2]
 """
@@ -20,6 +25,8 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
+import time
 from itertools import islice
 from typing import Any, Callable, Iterable, Iterator, TypeVar
 
@@ -32,6 +39,72 @@ PROGRESS_MIN_ITEMS = 50
 PROGRESS_ENV = "FAZHI_PROGRESS"
 _FALSE = {"0", "false", "no", "off"}
 _TRUE = {"1", "true", "yes", "on"}
+
+
+# How often a loky worker checks that the process that started it is still there.
+PARENT_WATCH_SECONDS = 0.25
+_WATCHING: int | None = None  # the pid of this process once its watch thread runs
+
+
+def watch_parent(parent_pid: int, interval: float = PARENT_WATCH_SECONDS) -> bool:
+    """Initializer of the local loky workers (direct children of ``parent_pid``, the process that
+    starts the pool; never given to a Dask cluster's workers): end this process (``os._exit``) as
+    soon as its parent is gone (the worker is then re-parented, so ``os.getppid()`` changes).
+
+    A worker whose parent died while it was starting ends at once; in ``parent_pid`` itself nothing
+    is watched. A worker holds no state of its own (results go back to the parent, which writes the
+    cache and the tables), so ending it abruptly loses nothing. Returns whether a watch runs.
+
+    >>> watch_parent(os.getpid())
+    False
+    """
+    global _WATCHING
+    pid = os.getpid()
+    if pid == parent_pid:
+        return False
+    if os.getppid() != parent_pid:
+        if not _alive(parent_pid):  # the parent died before this worker was ready
+            os._exit(1)
+        return False
+    if _WATCHING == pid:
+        return True
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(interval)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="fazhi-parent-watch", daemon=True).start()
+    _WATCHING = pid
+    return True
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a killed parent is a zombie until its own parent reaps it)."""
+    import psutil
+
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+    except psutil.Error:  # someone else's process: it exists
+        return True
+
+
+def _parallel(workers: int | None, **options):
+    """A ``joblib.Parallel`` for ``workers`` under the active joblib configuration; on loky (the
+    default) its workers watch this process (:func:`watch_parent`), unless the configuration
+    already gives them an initializer of its own."""
+    import joblib
+    from joblib._parallel_backends import LokyBackend
+
+    backend, n_jobs = joblib.parallel.get_active_backend()
+    if type(backend) is LokyBackend and "initializer" not in backend.backend_kwargs:
+        kwargs = {**backend.backend_kwargs, "initializer": watch_parent, "initargs": (os.getpid(),)}
+        watched = LokyBackend(nesting_level=backend.nesting_level,
+                              inner_max_num_threads=backend.inner_max_num_threads, **kwargs)
+        return joblib.Parallel(n_jobs=workers if workers is not None else n_jobs, backend=watched, **options)
+    return joblib.Parallel(n_jobs=workers, **options)
 
 
 def show_progress(progress: bool | None, total: int | None) -> bool:
@@ -113,8 +186,7 @@ def map_documents(func: Callable[[T], R], items: Iterable[T], *, workers: int | 
     else:
         import joblib
 
-        parallel = joblib.Parallel(n_jobs=workers, return_as="generator", batch_size=batch_size,
-                                   pre_dispatch="2 * n_jobs")
+        parallel = _parallel(workers, return_as="generator", batch_size=batch_size, pre_dispatch="2 * n_jobs")
         results = parallel(joblib.delayed(func)(item) for item in items)
     try:
         for result in results:

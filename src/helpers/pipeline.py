@@ -9,7 +9,8 @@ it through one streaming engine (``CorpusStream``): results are cached per repor
 again) and computed in parallel (``helpers.parallel``: loky workers, or a Dask cluster).
 
 - ``build_corpus``: the tables in memory (notebook 01; ``tokens=``/``quantities=`` add those);
-- ``process_corpus``: any number of reports written to a folder chunk by chunk (``clean`` command);
+- ``process_corpus``: any number of reports written to a folder chunk by chunk, switched in as
+  one set (``clean`` command);
 - ``corpus_tokens`` / ``corpus_quantities``: per-report cached work on a sentences table
   (notebooks 02 and 03).
 
@@ -442,8 +443,9 @@ class CorpusStream:
         self.lexicon = str(lexicon) if lexicon else None
         self.lexicon_hash = _lexicon_hash(self.lexicon)
         manifest_path = _manifest_path(self.raw_dir, manifest)
-        self.manifest_table = metadata.read_manifest(manifest_path)
-        self.warnings: list[tuple[str, str, str]] = []
+        # a manifest problem is a warning naming the row; the rest of the manifest is used
+        self.manifest_table, found = metadata.load_manifest(manifest_path, folder=self.raw_dir)
+        self.warnings: list[tuple[str, str, str]] = list(found)
         if manifest is not None and manifest is not False and manifest_path is not None and not manifest_path.exists():
             self.warnings.append((str(manifest_path), "warning", "manifest not found; all metadata inferred"))
         self.cache = cache_mod.open_cache(cache, default_folder=config.CACHE)
@@ -666,18 +668,17 @@ _NO_STATISTICS = {"tokens": ("token", "sentence_id")}
 
 
 class _TableWriter:
-    """Appends DataFrame chunks to ``folder/name.parquet`` (and ``name.csv``), renamed into place
-    only when every chunk is written, like ``store.write_table``."""
+    """Appends DataFrame chunks to ``name.parquet`` (and ``name.csv``) in the staging folder of a
+    :class:`store.TableSet`: the set is switched into the output folder only when every table of
+    it is complete (``TableSet.commit``)."""
 
-    def __init__(self, folder: Path, name: str, *, csv: bool) -> None:
-        self.folder, self.name, self.csv = folder, name, csv
+    def __init__(self, tables: store.TableSet, name: str, *, csv: bool) -> None:
+        self.name, self.csv = name, csv
         self.rows = 0
-        self._stack = contextlib.ExitStack()
-        self._parquet = self._stack.enter_context(store.atomic_path(folder / f"{name}.parquet"))
+        self._parquet = tables.path(f"{name}.parquet")
         self._csv_file = None
         if csv:
-            path = self._stack.enter_context(store.atomic_path(folder / f"{name}.csv"))
-            self._csv_file = self._stack.enter_context(open(path, "w", encoding="utf-8-sig", newline=""))
+            self._csv_file = open(tables.path(f"{name}.csv"), "w", encoding="utf-8-sig", newline="")
         self._writer = None
         self._schema = None
 
@@ -690,6 +691,7 @@ class _TableWriter:
         columns = [c if c.type == f.type else c.cast(f.type) for c, f in zip(table.columns, self._schema)]
         self._writer.write_table(pa.Table.from_arrays(columns, schema=self._schema))
         self.rows += table.num_rows
+        store.checkpoint(f"chunk:{self.name}")
 
     def write(self, frame: pd.DataFrame) -> None:
         import pyarrow.parquet as pq
@@ -704,22 +706,23 @@ class _TableWriter:
             self._writer = pq.ParquetWriter(self._parquet, schema, write_statistics=[
                 name for name in schema.names if name not in skipped] if skipped else True)
         self._writer.write_table(pa.Table.from_pandas(frame, schema=self._schema, preserve_index=False))
-        if self._csv_file is not None:
-            frame.to_csv(self._csv_file, index=False, header=self.rows == 0)
+        if self._csv_file is not None:  # for spreadsheets: formulas neutralised (store.csv_safe)
+            store.csv_safe(frame).to_csv(self._csv_file, index=False, header=self.rows == 0,
+                                         lineterminator=store.CSV_LINE_END)
         self.rows += len(frame)
+        store.checkpoint(f"chunk:{self.name}")
 
-    def close(self, empty: pd.DataFrame, *, ok: bool) -> Path:
+    def close(self, empty: pd.DataFrame, *, ok: bool) -> None:
         """Finish the files (``empty`` gives the columns when no chunk came); with ``ok=False``
-        the temporary files are dropped and the targets keep what they had."""
-        if ok and self._writer is None:
-            self.write(empty)
-        if self._writer is not None:
-            self._writer.close()
-        if ok:
-            self._stack.close()
-        else:
-            self._stack.__exit__(RuntimeError, RuntimeError("abandoned"), None)
-        return self.folder / f"{self.name}.parquet"
+        only close them (the set is dropped and the folder keeps what it had)."""
+        try:
+            if ok and self._writer is None:
+                self.write(empty)
+        finally:
+            if self._writer is not None:
+                self._writer.close()
+            if self._csv_file is not None:
+                self._csv_file.close()
 
 
 def _document_frame(results: list[DocumentResult]) -> pd.DataFrame:
@@ -765,7 +768,10 @@ def process_corpus(raw_dir: str | Path, *, out: str | Path, manifest=None, steps
     """Process a folder of any size into ``out``, streaming: documents, sections, sentences,
     cleaning_log, warnings and, when asked, tokens and quantities, as parquet (``csv=True`` adds
     CSV copies of every table but tokens), written ``chunk_size`` documents at a time; at most two
-    chunks are in memory (one being written while the next is read).
+    chunks are in memory (one being written while the next is read). The tables and their stamp
+    are written into a staging folder and switched in as one set (``store.TableSet``): killed at
+    any point, the run leaves ``out`` with the tables it had before or with all the new ones, and
+    the next run removes what it left.
 
     ``workers``/``cache``/``progress`` as :func:`build_corpus` (the cache is on by default, in
     ``config.CACHE``). Returns counts: n_docs, rows per table, cache hits and misses, and
@@ -779,6 +785,7 @@ def process_corpus(raw_dir: str | Path, *, out: str | Path, manifest=None, steps
     stream = CorpusStream(raw_dir, manifest=manifest, steps=steps, documents=documents, parts=parts,
                           workers=workers, cache=cache, progress=progress, lexicon=lexicon)
     folder = Path(out)
+    store.sweep(folder)  # what a killed run left here: staging folders, temporary files
     names = [n for n in TABLES if n != "warnings"] + list(parts)
     # The same command again over the same reports: the tables in the folder are what it would
     # write (checked through their sources' cache keys and the files' sizes and times), so they stay.
@@ -790,42 +797,45 @@ def process_corpus(raw_dir: str | Path, *, out: str | Path, manifest=None, steps
             stream.close()
             return {"n_docs": saved["n_docs"], "rows": saved["rows"], "cache_hits": stream.hits,
                     "cache_misses": stream.misses, "warnings": _warning_table(stream.warnings), "up_to_date": True}
-    (folder / TABLES_STAMP).unlink(missing_ok=True)  # the tables are about to change
-    writers = {name: _TableWriter(folder, name, csv=csv and name != "tokens") for name in names}
-    ok = False
-    n_docs = 0
-    try:
-        # Parquet encoding (Arrow's, outside the GIL) of one chunk runs in threads while the next
-        # chunk is read and processed: at most two chunks are in memory. The tokens, as large as
-        # all the other tables together, have a thread of their own.
-        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="fazhi-tables") as pool:
-            pending = []
-            for chunk in parallel.chunked(stream.entries(), chunk_size):
-                n_docs += len(chunk)
-                tables = _chunk_entries(chunk, parts)
-                del chunk
+    # Every table is written into a staging folder and switched in with the stamp, all at once
+    # (helpers.store): after a crash at any point the folder holds the old set or the new one.
+    with store.TableSet(folder) as staged:
+        writers = {name: _TableWriter(staged, name, csv=csv and name != "tokens") for name in names}
+        ok = False
+        n_docs = 0
+        try:
+            # Parquet encoding (Arrow's, outside the GIL) of one chunk runs in threads while the next
+            # chunk is read and processed: at most two chunks are in memory. The tokens, as large as
+            # all the other tables together, have a thread of their own.
+            with ThreadPoolExecutor(max_workers=2, thread_name_prefix="fazhi-tables") as pool:
+                pending = []
+                for chunk in parallel.chunked(stream.entries(), chunk_size):
+                    n_docs += len(chunk)
+                    tables = _chunk_entries(chunk, parts)
+                    del chunk
+                    for job in pending:
+                        job.result()
+                    pending = [pool.submit(_write_tables, writers, {name: tables.pop(name)})
+                               for name in ("tokens",) if name in tables]
+                    pending.append(pool.submit(_write_tables, writers, tables))
                 for job in pending:
                     job.result()
-                pending = [pool.submit(_write_tables, writers, {name: tables.pop(name)})
-                           for name in ("tokens",) if name in tables]
-                pending.append(pool.submit(_write_tables, writers, tables))
-            for job in pending:
-                job.result()
-        ok = True
-    finally:
-        empty = _chunk_frames([], ())
-        for name, writer in writers.items():
-            if ok and not writer.rows and name in parts:  # no document: the part's columns, no rows
-                empty[name] = _compute_part(name, pd.DataFrame(columns=SENTENCE_COLUMNS), file="", lexicon=lexicon)
-            writer.close(empty.get(name, pd.DataFrame()), ok=ok)
-    warnings = _warning_table(stream.warnings)
-    store.write_table(warnings, folder, "warnings", csv=csv)
-    rows = {name: writer.rows for name, writer in writers.items()}
-    rows["warnings"] = len(warnings)
-    if inputs is not None:
-        files = [f"{name}.{kind}" for name in [*names, "warnings"] for kind in ("parquet", "csv")
-                 if kind == "parquet" or (csv and name != "tokens")]
-        _write_tables_stamp(folder, inputs, files, n_docs=n_docs, rows=rows)
+            ok = True
+        finally:
+            empty = _chunk_frames([], ())
+            for name, writer in writers.items():
+                if ok and not writer.rows and name in parts:  # no document: the part's columns, no rows
+                    empty[name] = _compute_part(name, pd.DataFrame(columns=SENTENCE_COLUMNS), file="",
+                                                lexicon=lexicon)
+                writer.close(empty.get(name, pd.DataFrame()), ok=ok)
+        warnings = _warning_table(stream.warnings)
+        staged.write_table(warnings, "warnings", csv=csv)
+        rows = {name: writer.rows for name, writer in writers.items()}
+        rows["warnings"] = len(warnings)
+        if inputs is not None:
+            files = [f"{name}.{kind}" for name in [*names, "warnings"] for kind in ("parquet", "csv")
+                     if kind == "parquet" or (csv and name != "tokens")]
+            _write_tables_stamp(staged, inputs, files, n_docs=n_docs, rows=rows)
     return {"n_docs": n_docs, "rows": rows, "cache_hits": stream.hits, "cache_misses": stream.misses,
             "warnings": warnings, "up_to_date": False}
 
@@ -838,10 +848,12 @@ def _warning_table(warnings: list) -> pd.DataFrame:
 TABLES_STAMP = ".fazhi_tables.json"
 
 
-def _write_tables_stamp(folder: Path, inputs: str, files: list[str], *, n_docs: int, rows: dict) -> None:
-    stats = {name: [(folder / name).stat().st_size, (folder / name).stat().st_mtime_ns] for name in files}
-    store.write_text(json.dumps({"inputs": inputs, "files": stats, "n_docs": n_docs, "rows": rows}, indent=1),
-                     folder / TABLES_STAMP)
+def _write_tables_stamp(staged: store.TableSet, inputs: str, files: list[str], *, n_docs: int, rows: dict) -> None:
+    """The stamp, staged with the tables it describes (their sizes and times stay those of the
+    staged files: they are renamed and linked, never copied)."""
+    stats = {name: [staged.staged(name).stat().st_size, staged.staged(name).stat().st_mtime_ns] for name in files}
+    staged.write_text(json.dumps({"inputs": inputs, "files": stats, "n_docs": n_docs, "rows": rows}, indent=1),
+                      TABLES_STAMP)
 
 
 def _tables_up_to_date(folder: Path, inputs: str) -> dict | None:
@@ -920,10 +932,20 @@ def corpus_quantities(sentences: pd.DataFrame, *, documents: pd.DataFrame | None
                          progress=progress)
 
 
+# Where the commands keep their cache when given none: beside what they write, never in the project.
+COMMAND_CACHE = ".cache"
+
+
+def _command_cache(cache, folder: Path):
+    """A command's ``cache=`` option: None or True = ``folder/.cache``; False = none; else as given."""
+    return folder / COMMAND_CACHE if cache is None or cache is True else cache
+
+
 def clean_command(input_dir: str | Path, *, out: str | Path, manifest: str | Path | None = None,
-                  workers: int | None = None, cache=True) -> int:
+                  workers: int | None = None, cache=None) -> int:
     """``python -m helpers clean INPUT_DIR --out DIR``: write the tables of any folder to DIR,
-    streaming (any corpus size), with ``workers`` processes and the cache in ``config.CACHE``.
+    streaming (any corpus size), with ``workers`` processes. The cache is ``DIR/.cache`` unless
+    ``cache`` names another (False: none); one that cannot be opened is skipped with a warning.
 
     Returns 0 when at least one report was processed, 1 otherwise.
     """
@@ -932,7 +954,7 @@ def clean_command(input_dir: str | Path, *, out: str | Path, manifest: str | Pat
         print(f"error: {input_dir} is not a folder", file=sys.stderr)
         return 1
     result = process_corpus(input_dir, out=out, manifest=manifest, tokens=False, quantities=False,
-                            workers=workers, cache=cache, csv=True)
+                            workers=workers, cache=_command_cache(cache, Path(out)), csv=True)
     rows = result["rows"]
     print(f"{result['n_docs']} report(s), {rows['sections']} sections, {rows['sentences']} sentences "
           f"-> {Path(out)} ({len(rows)} tables; {result['cache_hits']} report(s) from the cache)")
@@ -948,18 +970,22 @@ INDICATOR_CSV_COLUMNS = [
 ]
 
 
-def indicators_command(input_dir: str | Path, *, out: str | Path, workers: int | None = None, cache=True) -> int:
+def indicators_command(input_dir: str | Path, *, out: str | Path, workers: int | None = None, cache=None) -> int:
     """``python -m helpers indicators INPUT_DIR --out FILE.csv``: one row per quantity mention of
-    every report in the folder (no manifest needed; one is used when present).
+    every report in the folder (no manifest needed; one is used when present). The cache is
+    ``.cache`` in the CSV's folder unless ``cache`` names another (False: none).
 
-    ``quote`` is an exact substring of ``sentence``; ``start``/``end`` index the cleaned text.
+    ``quote`` is an exact substring of ``sentence``; ``start``/``end`` index the cleaned text; text
+    cells a spreadsheet would run as formulas are neutralised (``store.csv_safe``).
     Returns 0 when at least one report was read, 1 otherwise.
     """
     input_dir = Path(input_dir)
     if not input_dir.is_dir():
         print(f"error: {input_dir} is not a folder", file=sys.stderr)
         return 1
-    result = build_corpus(input_dir, manifest=None, quantities=True, workers=workers, cache=cache)
+    target = Path(out)
+    result = build_corpus(input_dir, manifest=None, quantities=True, workers=workers,
+                          cache=_command_cache(cache, target.parent))
     for row in result.warnings.itertuples():
         print(f"{row.severity}: {row.file}: {row.reason}", file=sys.stderr)
     if not len(result.documents):
@@ -967,9 +993,7 @@ def indicators_command(input_dir: str | Path, *, out: str | Path, workers: int |
         return 1
     found = result.quantities
     table = found[INDICATOR_CSV_COLUMNS].sort_values(["file", "start"], kind="stable")
-    target = Path(out)
-    with store.atomic_path(target) as tmp:
-        table.to_csv(tmp, index=False, encoding="utf-8-sig")
+    store.write_csv(table, target)
     named = int(table["indicator_id"].notna().sum())
     print(f"{len(result.documents)} report(s), {len(table)} quantity mentions "
           f"({named} with an indicator) -> {target}")

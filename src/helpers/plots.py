@@ -28,6 +28,7 @@ from matplotlib import colors as mcolors
 from matplotlib import font_manager
 
 from helpers import config, groups, metadata
+from helpers import store
 from helpers.store import atomic_path
 
 # Okabe & Ito (2008) colour-blind-safe palette, black moved last; Paul Tol's "muted" set extends it
@@ -265,9 +266,11 @@ def save_figure(fig: plt.Figure, name: str, folder: str | Path, *, data: pd.Data
     if data is not None:
         frame = data.to_frame() if isinstance(data, pd.Series) else data
         target = folder / f"{stem}.csv"
+        keep_index = not isinstance(frame.index, pd.RangeIndex)  # a bare row number is not data
         with atomic_path(target) as tmp:
-            # UTF-8 with BOM so spreadsheets show Chinese; a bare row number is not data.
-            frame.to_csv(tmp, encoding="utf-8-sig", index=not isinstance(frame.index, pd.RangeIndex))
+            # UTF-8 with BOM so spreadsheets show Chinese; text a spreadsheet would run is neutralised
+            store.csv_safe(frame, index=keep_index).to_csv(tmp, encoding="utf-8-sig", index=keep_index,
+                                                           lineterminator=store.CSV_LINE_END)
         written.append(target)
     return written
 

@@ -16,6 +16,7 @@ Each top-level section gets a type (``schema.SECTION_TYPES``) from the rules in
 
 from __future__ import annotations
 
+import heapq
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -115,12 +116,17 @@ def _line_heading(line: str) -> tuple[str, str, str] | None:
     return None
 
 
-def _heading_text(rest: str) -> str:
-    """The heading part of a line after its marker: up to the first sentence end."""
-    match = re.search(r"[。！？；]", rest)
-    head = rest[: match.start()] if match else rest
+_SENTENCE_MARK = re.compile(r"[。！？；]")
+# 二是 / 二要 opening a sentence: an inline run that starts with 一是 must have one after it.
+_SECOND_ORDINAL = re.compile(r"(?<=[。；！？])二(?:是|要)")
+
+
+def _heading_text(line: str, pos: int = 0) -> str:
+    """The heading part of ``line[pos:]`` (a line after its marker): up to the first sentence end."""
+    match = _SENTENCE_MARK.search(line, pos)
+    head = line[pos: match.start()] if match else line[pos:]
     if len(head) > MAX_HEADING_CHARS and match is None:
-        head = re.split(r"[，：]", rest, maxsplit=1)[0]
+        head = re.split(r"[，：]", head, maxsplit=1)[0]
     return head.strip()
 
 
@@ -134,22 +140,25 @@ def find_headings(text: str) -> list[Heading]:
         hit = _line_heading(line)
         if hit:
             family, marker, numeral = hit
-            found.append(Heading(family, marker.strip(), numeral, _heading_text(line[len(marker):]),
+            found.append(Heading(family, marker.strip(), numeral, _heading_text(line, len(marker)),
                                  line_start, line_end))
         # Inline ordinals: a run 一是 … 二是 … in order, inside this line.
         expected = 1
+        last_second = None  # where the line's last 二是 starts (looked up once, at the first 一)
         for match in INLINE.finditer(line):
             value = to_int(match.group("n"))
             if value != expected:
                 continue
             # 一是 must be followed by 二 somewhere, else it is ordinary prose (一要求 …).
-            if expected == 1 and not re.search(rf"(?<=[。；！？]){'二'}(?:是|要)", line[match.end():]):
-                continue
+            if expected == 1:
+                if last_second is None:
+                    last_second = max((m.start() for m in _SECOND_ORDINAL.finditer(line)), default=-1)
+                if last_second <= match.end():
+                    continue
             if not match.group("marker").endswith(("是", "要")) and expected == 1:
                 continue
-            rest = line[match.end():]
             found.append(Heading(INLINE_FAMILY, match.group("marker"), match.group("n"),
-                                 _heading_text(rest), line_start + match.start(), line_end))
+                                 _heading_text(line, match.end()), line_start + match.start(), line_end))
             expected += 1
     return found
 
@@ -189,19 +198,19 @@ def section_columns(text: str, *, doc_id: str) -> dict[str, list]:
     first_start = headings[0].start if headings else len(text)
     preamble = text[:first_start].rstrip("\n")
     lv, numbers, markers, titles, st, raw_ends = [0], [""], [""], [""], [0], [len(preamble)]
+    # A section ends where the next heading at its level or above starts (an inline run also at
+    # its paragraph's end). Headings come in text order, so one pass with a stack of the sections
+    # still open (levels increasing) finds every end.
+    next_start = [len(text)] * len(headings)
+    still_open: list[int] = []
+    for j, h in enumerate(headings):
+        while still_open and levels[still_open[-1]] >= levels[j]:
+            next_start[still_open.pop()] = h.start
+        still_open.append(j)
     for i, h in enumerate(headings):
-        level = levels[i]
-        end = len(text)
-        for j in range(i + 1, len(headings)):
-            same_line_inline = headings[j].family == INLINE_FAMILY and h.family == INLINE_FAMILY
-            if levels[j] <= level or (same_line_inline and headings[j].line_end != h.line_end):
-                end = headings[j].start
-                break
-        # An inline run ends with its paragraph.
-        if h.family == INLINE_FAMILY:
-            end = min(end, h.line_end)
+        end = min(next_start[i], h.line_end) if h.family == INLINE_FAMILY else next_start[i]
         number = to_int(h.number)
-        lv.append(level)
+        lv.append(levels[i])
         numbers.append("" if number is None else str(number))
         markers.append(h.marker)
         titles.append(h.heading)
@@ -214,15 +223,18 @@ def section_columns(text: str, *, doc_id: str) -> dict[str, list]:
             end -= 1
         ends.append(end)
     ids = [f"{doc_id}:s{i:03d}" for i in range(len(lv))]
-    # Parent: the nearest earlier section with a lower level that contains this one.
+    # Parent: the nearest earlier section with a lower level (sections start in text order, so it
+    # contains this one): a stack of the sections at level 1 and below, levels increasing.
     parents = []
-    for i in range(len(lv)):
-        parent = ""
-        for j in range(i - 1, -1, -1):
-            if 0 < lv[j] < lv[i] and st[j] <= st[i]:
-                parent = ids[j]
-                break
-        parents.append(parent)
+    chain: list[int] = []
+    for i, level in enumerate(lv):
+        if level <= 0:
+            parents.append("")
+            continue
+        while chain and lv[chain[-1]] >= level:
+            chain.pop()
+        parents.append(ids[chain[-1]] if chain else "")
+        chain.append(i)
     top_types = iter(section_types([t for level, t in zip(lv, titles) if level == 1]))
     # Lower levels inherit the type of their top-level section.
     current = "other"
@@ -294,13 +306,21 @@ def sentence_columns(text: str, section_columns: dict[str, list], *, doc_id: str
                            if marker and not _INLINE_MARKER.fullmatch(marker)}
     # Each section's span, empty ones widened to one character so a sentence there finds them.
     bounds = [(start, max(end, start + 1), level) for start, end, level in zip(starts, ends, levels)]
+    # One sweep over the sentences in text order: the sections begun so far in a heap, deepest
+    # (then latest) first; those that ended before the sentence are dropped as they surface. A
+    # sentence no section at or below the first one's level contains goes to the first (the text
+    # before the first heading).
     owners = []
+    begun: list[tuple[int, int, int]] = []  # (-level, -index, stop)
+    floor = levels[0] if levels else 0
+    k = 0
     for s, _ in spans:
-        best = 0
-        for i, (start, stop, level) in enumerate(bounds):
-            if start <= s < stop and level >= levels[best]:
-                best = i
-        owners.append(best)
+        while k < len(bounds) and bounds[k][0] <= s:
+            heapq.heappush(begun, (-bounds[k][2], -k, bounds[k][1]))
+            k += 1
+        while begun and begun[0][2] <= s:
+            heapq.heappop(begun)
+        owners.append(-begun[0][1] if begun and -begun[0][0] >= floor else 0)
     return {
         "doc_id": [doc_id] * len(spans), "sentence_id": [f"{doc_id}:{k:04d}" for k in range(len(spans))],
         "section_id": [section_ids[i] for i in owners], "section_type": [section_types[i] for i in owners],
