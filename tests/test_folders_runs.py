@@ -140,3 +140,37 @@ def test_ctrl_c_ends_in_one_line_and_leaves_no_kernel(tmp_path):
     assert err.strip().splitlines()[-1] == "interrupted (Ctrl-C)"
     _, alive = psutil.wait_procs(children, timeout=20)
     assert alive == []
+
+
+def test_links_and_texts_that_are_not_reports_are_named(tmp_path):
+    from helpers import pipeline
+
+    raw = build("one", tmp_path / "raw")
+    (raw / "missing.txt").symlink_to(tmp_path / "nowhere.txt")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    shutil.copyfile(config.RAW / "000_d902d7a4c29cde5a.txt", elsewhere / "huoju.txt")
+    (raw / "linked").symlink_to(elsewhere, target_is_directory=True)
+    (raw / "english.txt").write_text("Annual report on building a law-based government. " * 8, encoding="utf-8")
+    (raw / "title.txt").write_text("某县人民政府2023年法治政府建设年度报告\n", encoding="utf-8")
+    before = tree_digest(raw)
+    result = pipeline.build_corpus(raw, cache=False)
+    assert tree_digest(raw) == before
+    reasons = dict(zip(result.warnings["file"] + " " + result.warnings["severity"], result.warnings["reason"]))
+    assert reasons["missing.txt warning"] == "a link to a file that does not exist: not read"
+    assert reasons["linked info"].startswith("a linked folder")
+    assert "linked/huoju.txt" in set(result.documents["file"])  # a linked folder is read
+    assert "mostly not Chinese" in " ".join(result.warnings.loc[result.warnings["file"] == "english.txt", "reason"])
+    assert "a title or a stub" in " ".join(result.warnings.loc[result.warnings["file"] == "title.txt", "reason"])
+    assert not result.warnings["reason"].str.contains("stub|not Chinese")[
+        result.warnings["file"].isin(["kuangqu_2022.txt", "linked/huoju.txt"])].any()
+
+
+def test_a_folder_with_nothing_readable_says_why(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "scan.txt").write_bytes(b"\x00\x01\x02binary")
+    done = run("run", "--raw", str(raw), "--out", str(tmp_path / "out"))
+    assert done.returncode == 1 and "Traceback" not in done.stdout + done.stderr
+    error = [line for line in done.stdout.splitlines() if line.startswith("error:")]
+    assert len(error) == 1 and "no readable report" in error[0] and "scan.txt: binary" in error[0]

@@ -594,14 +594,71 @@ def read_bytes(name: str, data: bytes) -> RawDocument:
                        sha256_raw=hashlib.sha256(data).hexdigest(), warnings=warnings)
 
 
+# A report has some hundreds of characters of Chinese text at the least: below these it is a stub
+# or a page in another language, still processed, but said.
+MIN_REPORT_CHARS = 200
+MIN_CHINESE_SHARE = 0.3
+
+
+def content_problems(text: str) -> list[str]:
+    """Why a readable text may not be a report: only a title or a stub, or mostly not Chinese.
+
+    >>> content_problems("某县人民政府2023年法治政府建设年度报告")
+    ['only 20 characters of text: a title or a stub, not a whole report']
+    """
+    letters = [ch for ch in text if ch.isalpha()]
+    chinese = sum("\u4e00" <= ch <= "\u9fff" for ch in letters)
+    problems = []
+    if len(text.strip()) < MIN_REPORT_CHARS:
+        problems.append(f"only {len(text.strip())} characters of text: a title or a stub, not a whole report")
+    if letters and chinese / len(letters) < MIN_CHINESE_SHARE:
+        problems.append(f"mostly not Chinese ({chinese / len(letters):.0%} of its letters are Chinese "
+                        "characters): the analyses are made for Chinese reports")
+    return problems
+
+
+def _walk(root: Path):
+    """(folder, file names, linked sub-folders) under ``root``, following linked folders once each
+    (a link back up the tree is not followed again)."""
+    import os
+
+    seen: set[str] = set()
+    for folder, dirs, names in os.walk(root, followlinks=True):
+        real = os.path.realpath(folder)
+        if real in seen:
+            dirs[:] = []
+            continue
+        seen.add(real)
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        yield Path(folder), names, [d for d in dirs if (Path(folder) / d).is_symlink()]
+
+
 def list_files(raw_dir: str | Path) -> list[Path]:
-    """Every candidate report file in ``raw_dir`` (recursively), sorted; the manifest and hidden
-    files are left out. Unsupported types are listed so that they get a warning."""
+    """Every candidate report file in ``raw_dir`` (recursively, linked folders followed), sorted;
+    the manifest and hidden files are left out. Unsupported types are listed so that they get a
+    warning; a link to nothing is not a file (:func:`link_warnings` names it)."""
     root = Path(raw_dir)
     return sorted(
-        p for p in root.rglob("*")
-        if p.is_file() and p.name not in IGNORED_NAMES and not any(part.startswith(".") for part in p.relative_to(root).parts)
+        folder / name for folder, names, _ in _walk(root) for name in names
+        if name not in IGNORED_NAMES and not name.startswith(".") and (folder / name).is_file()
     )
+
+
+def link_warnings(raw_dir: str | Path) -> list[tuple[str, str, str]]:
+    """Warnings for the links of ``raw_dir``: a link to a file or folder that does not exist (not
+    read), and a linked folder (read, said so that a researcher knows where reports came from)."""
+    root = Path(raw_dir)
+    found = []
+    for folder, names, linked in _walk(root):
+        for name in names:
+            path = folder / name
+            if path.is_symlink() and not path.exists():
+                found.append((path.relative_to(root).as_posix(), "warning",
+                              "a link to a file that does not exist: not read"))
+        for name in linked:
+            path = folder / name
+            found.append((path.relative_to(root).as_posix(), "info", f"a linked folder ({path.resolve()}): read"))
+    return found
 
 
 def read_file(path: str | Path, *, root: str | Path | None = None) -> tuple[RawDocument | None, list[tuple[str, str, str]]]:

@@ -106,6 +106,8 @@ def _process_columns(raw: corpus.RawDocument, *, doc_id: str | None = None, mani
     warnings = list(raw.warnings)
     if not text.strip():
         warnings.append((raw.file, "warning", "no text left after cleaning"))
+    else:  # a stub or a page in another language is processed, but said
+        warnings.extend((raw.file, "warning", reason) for reason in corpus.content_problems(text))
     return document, {"sections": sections, "sentences": sentences, "cleaning_log": log}, warnings
 
 
@@ -507,6 +509,7 @@ class CorpusStream:
 
     def _first_pass(self) -> list[dict]:
         files = corpus.list_files(self.raw_dir)
+        self.warnings.extend(corpus.link_warnings(self.raw_dir))
         summaries: list = []
         size = parallel.items_per_task(len(files), self.workers, most=BATCH_DOCUMENTS)
         batches = parallel.map_documents(_compute, parallel.chunked(self._tasks(files, summaries), size),
