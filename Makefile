@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install report test test-fast lab bench clean-outputs
+.PHONY: help install report share test test-fast lab bench clean-outputs
 
 help:  ## List every target
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-14s %s\n", $$1, $$2}'
@@ -26,14 +26,22 @@ install: $(STAMP)  ## Create .venv (if missing) and install the project into it
 report: $(STAMP)  ## Run every notebook with papermill, export HTML, write reports/index.html
 	$(BIN)/python -m helpers run
 
+share: $(STAMP)  ## Zip reports/ into one file to send (opens offline; no local paths)
+	$(BIN)/python -m helpers share
+
 test: $(STAMP)  ## Run the whole test suite (helpers, notebooks, report)
 	$(BIN)/python -m pytest
 
 test-fast: $(STAMP)  ## Run the helper tests only (skips notebook and report runs)
 	$(BIN)/python -m pytest -m "not slow"
 
-lab: $(STAMP)  ## Start JupyterLab in notebooks/
-	$(BIN)/jupyter lab --notebook-dir=notebooks
+# As root (containers, cloud notebooks) JupyterLab needs --allow-root; LAB_ARGS passes anything else:
+# make lab LAB_ARGS="--port 8899 --no-browser --IdentityProvider.token=secret"
+LAB_ARGS ?=
+ROOT_ARG := $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+lab: $(STAMP)  ## Start JupyterLab in notebooks/ (LAB_ARGS="--port 8899 --no-browser" passes options; root-safe)
+	$(BIN)/jupyter lab --notebook-dir=notebooks $(ROOT_ARG) $(LAB_ARGS)
 
 bench: $(STAMP)  ## Benchmark the pipeline (see benchmarks/README or README "Performance")
 	$(BIN)/python benchmarks/bench_pipeline.py --json benchmarks/results/bench.json

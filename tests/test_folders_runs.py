@@ -6,6 +6,7 @@ line and a non-zero exit. Every folder is built from the sample reports and hash
 from __future__ import annotations
 
 import errno
+import os
 import re
 import shutil
 import signal
@@ -140,6 +141,13 @@ def test_ctrl_c_ends_in_one_line_and_leaves_no_kernel(tmp_path):
     assert err.strip().splitlines()[-1] == "interrupted (Ctrl-C)"
     _, alive = psutil.wait_procs(children, timeout=20)
     assert alive == []
+    # the run is recorded as interrupted, the notebook that was running as partial
+    import json
+
+    record = json.loads((tmp_path / "out" / "reports" / "run.json").read_text(encoding="utf-8"))
+    assert record["status"] == "interrupted"
+    assert "interrupted" in {entry["status"] for entry in record["notebooks"]}
+    assert "interrupted" in (tmp_path / "out" / "reports" / "index.html").read_text(encoding="utf-8")
 
 
 def test_links_and_texts_that_are_not_reports_are_named(tmp_path):
@@ -174,3 +182,42 @@ def test_a_folder_with_nothing_readable_says_why(tmp_path):
     assert done.returncode == 1 and "Traceback" not in done.stdout + done.stderr
     error = [line for line in done.stdout.splitlines() if line.startswith("error:")]
     assert len(error) == 1 and "no readable report" in error[0] and "scan.txt: binary" in error[0]
+
+
+@pytest.mark.slow
+def test_the_readme_parameter_example_draws_non_empty_figures(tmp_path):
+    import json
+
+    raw = tmp_path / "raw"
+    shutil.copytree(config.RAW, raw)
+    done = run("run", "-p", "top_n", "20", "-p", "group_by", "province", "--raw", str(raw),
+               "--out", str(tmp_path / "out"), "--only", "02", "--only", "04", "--only", "01", "--only", "03")
+    assert done.returncode == 0, done.stdout + done.stderr
+    figures = tmp_path / "out" / "figures"
+    distinctive = pd.read_csv(figures / "04_distinctive_terms.csv")
+    assert len(distinctive) and set(distinctive["group"]) == {"广东省", "山西省", "湖北省", "广西壮族自治区"}
+    record = json.loads((tmp_path / "out" / "reports" / "run.json").read_text(encoding="utf-8"))
+    parameters = {entry["name"]: entry["parameters"] for entry in record["notebooks"]}
+    assert parameters["04_visualization"]["group_by"] == "province" == parameters["02_term_frequency"]["group_by"]
+
+
+@pytest.mark.slow
+def test_make_lab_starts_as_root_with_options_passed(tmp_path):
+    import urllib.request
+
+    port = 8000 + os.getpid() % 1000
+    process = subprocess.Popen(["make", "lab", f"LAB_ARGS=--no-browser --port {port} --IdentityProvider.token=t"],
+                               cwd=config.ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               start_new_session=True)
+    try:
+        deadline, status = time.time() + 60, None
+        while time.time() < deadline and status is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/status?token=t", timeout=2) as answer:
+                    status = answer.status
+            except OSError:
+                time.sleep(1)
+        assert status == 200, process.stdout.read() if process.poll() is not None else "no answer"
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)

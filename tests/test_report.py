@@ -202,10 +202,26 @@ def success_run(tmp_path_factory, decoy_root):
     })
     before = {p: p.stat().st_mtime_ns for p in [*raw.iterdir(), *notebooks.iterdir()]}
     status, log = _run(raw=raw, out=tmp / "out", notebooks_dir=notebooks, order=["01_read", "02_plain"],
-                       parameters={"top_n": 7, "documents": MANIFEST["file"].iloc[1], "theme": "5"})
+                       parameters={"top_n": 7, "documents": MANIFEST["file"].iloc[1]})
     after = {p: p.stat().st_mtime_ns for p in [*raw.iterdir(), *notebooks.iterdir()]}
     return {"status": status, "log": log, "out": tmp / "out", "raw": raw,
             "inputs_unchanged": before == after, "stray": sorted(map(str, decoy_root.rglob("*")))}
+
+
+@pytest.mark.parametrize("parameters, line", [
+    ({"theme": "5"}, "error: parameter theme: no notebook declares it"),
+    ({"top_n": 3}, "error: parameter top_n: declared only by 01_read, not run here"),
+])
+def test_a_parameter_no_notebook_of_the_run_takes_is_refused_before_it(tmp_path, parameters, line):
+    raw = _raw_copy(tmp_path, MANIFEST["file"].iloc[:1].tolist())
+    notebooks = _write(tmp_path / "notebooks", {
+        "01_read": _notebook(READ_AND_PLOT, PLOT),
+        "02_plain": _notebook("print('no parameters here')", parameters=None),
+    })
+    status, log = _run(raw=raw, out=tmp_path / "out", notebooks_dir=notebooks, order=["01_read", "02_plain"],
+                       parameters=parameters, only=["02_plain"])
+    assert status == 2 and line in log
+    assert not (tmp_path / "out" / "reports" / "executed" / "02_plain.ipynb").exists()
 
 
 @pytest.mark.slow  # runs fixture notebooks in a kernel
@@ -240,7 +256,6 @@ def test_parameters_given_with_p_reach_only_declaring_notebooks(success_run):
     assert f'raw_dir = "{success_run["raw"]}"' in source
     plain = nbformat.read(executed / "02_plain.ipynb", as_version=4)
     assert not [c for c in plain.cells if "injected-parameters" in c.metadata.get("tags", [])]
-    assert "theme" in success_run["log"] and "ignored" in success_run["log"]
     # documents=[one file] really filtered what the notebook read
     cells = nbformat.read(executed / "01_read.ipynb", as_version=4).cells
     table = next(c for c in cells if c.source.startswith("import pandas")).outputs[0]["data"]["text/plain"]
@@ -288,10 +303,11 @@ def test_index_records_the_run(success_run):
     soup = BeautifulSoup(page, "html.parser")
     hrefs = {a["href"] for a in soup.find_all("a")}
     assert {"html/01_read.html", "html/01_read.results.html", "executed/01_read.ipynb"} <= hrefs
-    assert {"../figures/fixture_lengths.png", "../figures/fixture_lengths.svg",
-            "../figures/fixture_lengths.csv"} <= hrefs
+    # the bundle: figures copied inside reports/, every link relative to it
+    assert {"figures/fixture_lengths.png", "figures/fixture_lengths.svg", "figures/fixture_lengths.csv"} <= hrefs
+    assert all(not h.startswith(("/", "..")) for h in hrefs)
     figure = soup.find("figure", id="fixture_lengths")
-    assert figure.img["src"] == "../figures/fixture_lengths.png"
+    assert figure.img["src"] == "figures/fixture_lengths.png"
     assert "篇幅：" in figure.figcaption.get_text()  # the caption saved in the PNG
     for href in hrefs:
         assert (reports / href).exists(), href
@@ -496,3 +512,20 @@ def test_document_markup_never_becomes_live_html(hostile_run):
     assert HOSTILE_TITLE in shown
     index_page = (hostile_run["out"] / "reports" / "index.html").read_text(encoding="utf-8")
     assert "&lt;script&gt;alert(&quot;xss&quot;)&lt;/script&gt;" in index_page  # the figure caption
+
+
+def test_missing_values_in_rendered_tables_show_as_a_dash(tmp_path):
+    import nbformat
+    import numpy as np
+    import pandas as pd
+
+    frame = pd.DataFrame({"region": ["矿区", "武江区"], "value": [6308.0, np.nan], "quote": ["热线6308件", None]})
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("frame", outputs=[
+        nbformat.v4.new_output("execute_result", data={"text/html": frame.to_html(), "text/plain": str(frame)},
+                               execution_count=1)])])
+    executed = tmp_path / "t.ipynb"
+    nbformat.write(notebook, executed)
+    full, results = report.export_pages(executed, tmp_path / "t.html", tmp_path / "t.results.html")
+    page = results.read_text(encoding="utf-8")
+    assert ">NaN<" not in page and ">None<" not in page
+    assert page.count("<td>—</td>") == 2 and "no value (not reported" in page

@@ -1,8 +1,9 @@
-"""Command line: ``python -m helpers {run,clean,indicators}``.
+"""Command line: ``python -m helpers {run,clean,indicators,share}``.
 
     python -m helpers run [--only NAME] [-p KEY VALUE ...] [--raw DIR --out DIR]
     python -m helpers clean INPUT_DIR --out DIR [--manifest FILE]
     python -m helpers indicators INPUT_DIR --out FILE.csv
+    python -m helpers share [--out DIR] [--zip FILE]
 
 A user's mistake (a missing folder, an output folder inside the input, a full disk, a permission,
 Ctrl-C) ends with one line naming the cause and a non-zero exit; ``--debug`` shows the traceback.
@@ -65,7 +66,10 @@ def _parse_param_value(text: str):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m helpers", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m helpers",
+        description="Run the fazhi notebooks, or only their tables, on a folder of reports.",
+        epilog="python -m helpers COMMAND --help describes each command; --debug shows the traceback of an error.")
     parser.add_argument("--debug", action="store_true", help="show the full traceback of an error")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -78,14 +82,18 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", type=Path, help="write data/processed, figures and reports under this folder")
 
     clean = sub.add_parser("clean", help="read and clean a folder of reports into the processed tables")
-    clean.add_argument("input_dir", type=Path)
+    clean.add_argument("input_dir", type=Path, help="folder of reports (.txt .html .docx .pdf, any encoding)")
     clean.add_argument("--out", type=Path, required=True, help="folder for the tables")
     clean.add_argument("--manifest", type=Path, help="manifest CSV (default: INPUT_DIR/manifest.csv if present)")
     clean.add_argument("--workers", type=_workers, help="worker processes (default 1; -1 = one per core)")
     _cache_options(clean, default="OUT/.cache")
 
+    share = sub.add_parser("share", help="zip reports/ into one file that opens offline on another machine")
+    share.add_argument("--out", type=Path, help="the output folder of the run (default: the project)")
+    share.add_argument("--zip", type=Path, help="the zip to write (default: OUT/fazhi-report-DATE.zip)")
+
     ind = sub.add_parser("indicators", help="one row per quantity mention of every report in a folder")
-    ind.add_argument("input_dir", type=Path)
+    ind.add_argument("input_dir", type=Path, help="folder of reports (.txt .html .docx .pdf, any encoding)")
     ind.add_argument("--out", type=Path, required=True, help="CSV file to write")
     ind.add_argument("--workers", type=_workers, help="worker processes (default 1; -1 = one per core)")
     _cache_options(ind, default=".cache beside the CSV")
@@ -115,6 +123,14 @@ def _dispatch(args: argparse.Namespace) -> int:
         check_folders(args.input_dir, args.out)
         return pipeline.clean_command(args.input_dir, out=args.out, manifest=args.manifest, workers=args.workers,
                                       cache=_cache(args))
+    if args.command == "share":
+        from helpers import bundle, config
+
+        paths = config.project_paths(out=args.out)
+        if not (paths.reports / "index.html").exists():
+            raise UsageError(f"{paths.reports}: no report to share yet; run `python -m helpers run` first")
+        print(f"bundle: {bundle.share(paths, target=args.zip)}")
+        return 0
     if args.command == "indicators":
         from helpers import pipeline
 

