@@ -23,6 +23,7 @@ EXPECTED_TABLES = {
     "01_cleaning": ["documents", "sections", "sentences", "cleaning_log", "warnings"],
     "02_term_frequency": ["tokens", "term_frequencies", "keyness", "collocations", "theme_profile"],
     "03_indicators": ["quantities", "indicators", "indicators_wide", "indicator_candidates"],
+    "05_report_quality": ["report_quality", "quality_evidence"],
 }
 MAY_BE_EMPTY = {"warnings"}  # the five sample reports read without a warning
 EXPECTED_FIGURES = {
@@ -32,6 +33,7 @@ EXPECTED_FIGURES = {
     # the sample has one report per region, so no year comparison
     "04_visualization": ["04_corpus_overview", "04_top_terms", "04_word_clouds", "04_distinctive_terms",
                          "04_theme_heatmap", "04_theme_radar", "04_indicator_bars", "04_indicator_coverage"],
+    "05_report_quality": ["05_report_quality"],
 }
 
 

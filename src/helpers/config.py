@@ -30,7 +30,7 @@ GOLD_QUANTITIES = ROOT / "tests" / "data" / "gold_quantities.csv"
 GOLD_CELLS = ROOT / "tests" / "data" / "gold_cells.csv"
 
 # Notebooks in execution order; the runner and the tests read this list.
-NOTEBOOK_ORDER = ("01_cleaning", "02_term_frequency", "03_indicators", "04_visualization")
+NOTEBOOK_ORDER = ("01_cleaning", "02_term_frequency", "03_indicators", "04_visualization", "05_report_quality", "06_explore")
 
 
 @dataclass(frozen=True)

@@ -318,3 +318,52 @@ def year_comparison(values: pd.DataFrame) -> Figure | None:
     reading = (f"{len(pairs)} indicator values can be followed from one report year to the next in "
                f"{len(regions)} region(s); {up} rose and {int((pairs['change'] < 0).sum())} fell.")
     return Figure("04_year_comparison", fig, data, reading)
+
+
+# --------------------------------------------------------------------------- report quality (notebook 05)
+
+QUALITY_DIMENSIONS = {  # dimension -> column of quality.report_quality drawn for it
+    "completeness": "n_parts", "timeliness": "days_from_deadline", "specificity": "quantities_per_1k",
+    "candour": "matched_share", "originality": "originality",
+}
+
+
+def report_quality(quality_table: pd.DataFrame, documents: pd.DataFrame) -> Figure:
+    """Each report on the five dimensions of ``quality.report_quality``, one panel each: required
+    parts present (of 5), days from the 1 April deadline (negative = early; "?" without a date),
+    quantities per 1,000 characters, share of stated shortcomings matched by a plan, share of
+    statements not reused from other reports. Panel titles come from ``quality_rules.yaml``."""
+    from helpers import quality
+
+    lang = plots.get_language()
+    text = {key: value.get(lang) or value.get("zh") for key, value in quality.load_rules()["labels"].items()}
+    labels = document_labels(documents)
+    table = quality_table.assign(label=quality_table["doc_id"].map(labels)).sort_values("label", kind="stable")
+    columns = list(QUALITY_DIMENSIONS.values())
+    data = table[["doc_id", "label", *columns, "timeliness"]].reset_index(drop=True)
+    shown = data.set_index("label")[columns].astype(float)
+    colours = _regions_of(labels, documents)
+    axes = plots.metric_panels(
+        shown, metrics={column: text[dim] for dim, column in QUALITY_DIMENSIONS.items()}, colors=colours,
+        formats={"n_parts": "{:.0f}", "days_from_deadline": "{:+.0f}", "quantities_per_1k": "{:.1f}",
+                 "matched_share": "{:.0%}", "originality": "{:.0%}"},
+        missing={"days_from_deadline": text["unknown"], "matched_share": text["none"],
+                 "originality": text["none"], "quantities_per_1k": text["none"], "n_parts": text["none"]},
+        reference={"days_from_deadline": 0},
+        limits={"n_parts": (0, 5.9), "matched_share": (0, 1.25), "originality": (0, 1.25)})
+    fig = axes[0].figure
+    fig.suptitle(text["title"])
+    n = len(data)
+    complete = int((quality_table["missing_parts"].fillna("") == "").sum())
+    on_time = int((quality_table["timeliness"] == "on time").sum())
+    unknown = int((quality_table["timeliness"] == "unknown").sum())
+    per_1k = quality_table["quantities_per_1k"].dropna()
+    matched, stated = int(quality_table["n_matched"].sum()), int(quality_table["n_shortcomings"].sum())
+    reused = quality_table["reused_share"].dropna()
+    reading = (f"{complete} of {n} reports hold all required parts; {on_time} were published by the deadline and "
+               f"{unknown} carry no date" +
+               (f"; {per_1k.min():.1f}–{per_1k.max():.1f} quantities per 1,000 characters" if len(per_1k) else "") +
+               f"; {matched} of {stated} stated shortcomings are matched by a plan" +
+               (f"; {reused.min():.0%}–{reused.max():.0%} of statements are reused from other reports." if len(reused)
+                else "; reuse is not measured with a single report."))
+    return Figure("05_report_quality", fig, data, reading)

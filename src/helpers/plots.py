@@ -794,3 +794,55 @@ def indicator_bars(values: pd.DataFrame, *, indicators: Iterable[str] | None = N
             ax.set_xticks([])
     return axes
 
+
+
+# --------------------------------------------------------------------------- one value per row, several measures
+
+def metric_panels(table: pd.DataFrame, *, metrics: Mapping[str, str], colors: Mapping[str, str] | None = None,
+                  formats: Mapping[str, str] | None = None, missing: str | Mapping[str, str] = "?",
+                  reference: Mapping[str, float] | None = None, limits: Mapping[str, tuple] | None = None,
+                  panel_size: tuple[float, float] | None = None) -> np.ndarray:
+    """One horizontal bar panel per measure: ``metrics`` maps a column of ``table`` to its panel
+    title, rows (the index, e.g. reports) in the same order in every panel and only the first panel
+    naming them. Each bar takes its row's colour from ``colors``, is labelled with ``formats[column]``
+    (default ``{:,.2f}``), and a missing value draws no bar but the ``missing`` text (one for all, or
+    per column), so "unknown" never looks like zero. ``reference`` draws a vertical line (a deadline
+    at 0); ``limits`` fixes a panel's value range. Returns the panels.
+
+    >>> t = pd.DataFrame({"parts": [4, 3], "days": [-43, None]}, index=["武江区", "开发区·铁山区"])
+    >>> axes = metric_panels(t, metrics={"parts": "必备内容", "days": "距截止日（天）"})
+    >>> [ax.get_title() for ax in axes], axes[1].texts[-1].get_text()
+    (['必备内容', '距截止日（天）'], ' ?')
+    """
+    setup_style()
+    columns = list(metrics)
+    rows = [str(i) for i in table.index]
+    width, height = panel_size or (3.1, 0.42 * len(rows) + 1.3)
+    fig, axes = plt.subplots(1, len(columns), figsize=(width * len(columns) + 1.2, height), sharey=True,
+                             squeeze=False, layout="constrained")
+    axes = axes.ravel()
+    colors = colors or region_colors(rows)
+    positions = np.arange(len(rows))
+    for ax, column in zip(axes, columns):
+        values = pd.to_numeric(table[column], errors="coerce").to_numpy(dtype=float)
+        known = np.isfinite(values)
+        fmt = (formats or {}).get(column, "{:,.2f}")
+        bars = ax.barh(positions[known], values[known], color=[colors.get(r, PALETTE[0]) for r, k in zip(rows, known) if k],
+                       height=0.7)
+        ax.bar_label(bars, labels=[fmt.format(v) for v in values[known]], padding=2, fontsize=8)
+        text = missing.get(column, "?") if isinstance(missing, Mapping) else missing
+        for y in positions[~known]:
+            ax.text(0, y, f" {text}", va="center", ha="left", fontsize=8, color="#666666")
+        if reference and column in reference:
+            ax.axvline(reference[column], color="#555555", linewidth=0.8, linestyle="--")
+        if limits and column in limits:
+            ax.set_xlim(*limits[column])
+        else:
+            low, high = (min(0.0, np.nanmin(values[known])), max(0.0, np.nanmax(values[known]))) if known.any() else (0.0, 1.0)
+            span = (high - low) or 1.0
+            ax.set_xlim(low - 0.22 * span * (low < 0), high + 0.22 * span)
+        ax.set_title(metrics[column], fontsize=10)
+        ax.set_yticks(positions, rows)
+        ax.tick_params(axis="y", length=0)
+    axes[0].invert_yaxis()
+    return axes

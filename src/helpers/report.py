@@ -1072,6 +1072,7 @@ NOTEBOOK_NEEDS = {
     "02_term_frequency": ("01_cleaning",),
     "03_indicators": ("01_cleaning",),
     "04_visualization": ("01_cleaning", "02_term_frequency", "03_indicators"),
+    "05_report_quality": ("01_cleaning", "02_term_frequency", "03_indicators"),
     "06_explore": ("01_cleaning", "02_term_frequency", "03_indicators"),
 }
 
