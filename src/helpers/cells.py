@@ -34,7 +34,6 @@ import pandas as pd
 from helpers import config
 
 RULES_PATH = config.PACKAGE_DATA / "cell_rules.yaml"
-CELL_STATUSES = ("stated", "review", "override")
 # The evidence table of every candidate (data/processed/indicator_candidates).
 CANDIDATES = [
     "doc_id", "indicator_id", "value", "unit", "approx", "approx_marker", "quote", "sentence", "start", "end",
@@ -54,7 +53,7 @@ def load_rules(path: str | None = None) -> dict:
         "target": re.compile("|".join(map(re.escape, words("target_words"))) or "(?!)"),
         "multi_year": re.compile("|".join(words("multi_year_patterns")) or "(?!)"),
         "other_year": re.compile("|".join(words("other_year_patterns")) or "(?!)"),
-        # a name of 2-6 characters before the suffix: 西河镇, 多元化解工作站
+        # a name of 2-10 characters before the suffix: 西河镇, 劳动人事争议多元化解工作站
         "subunit": (re.compile(rf"(?:{'|'.join(map(re.escape, words('subunit_lead_words')))})?"
                                rf"([\u4e00-\u9fff]{{2,10}}?)(?:{suffixes})") if suffixes else re.compile("(?!)")),
         "subunit_not_name_start": tuple(words("subunit_not_name_start")),
