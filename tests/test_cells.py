@@ -21,7 +21,7 @@ GOLD = cells.read_gold_cells(config.GOLD_CELLS)
 FLOORS = {  # set: (precision, recall)
     "samples": (0.92, 0.81),
     "unseen": (0.95, 0.93),
-    "heldout": (0.99, 0.88),
+    "heldout": (0.99, 0.90),
     "blind": (0.99, 0.91),
 }
 # Over every report outside the five samples: the target precision at the recall it must keep.

@@ -311,8 +311,10 @@ def assign_indicators(quantities: pd.DataFrame, *, catalogue: pd.DataFrame | Non
         before = _TITLE.sub("", before)
         if in_list:
             before = ""
-        elif earlier and clause and sentence.startswith(clause) and _elliptical(clause, mention):
-            # a sentence that opens with a bare action (审结469件，…) goes on from the one before
+        elif (earlier and clause and sentence.startswith(clause) and _elliptical(clause, mention)
+              and (not obj or obj in clause.split(mention)[0])):
+            # a sentence that opens with a bare action and its number (审结469件，…), counting nothing
+            # named after the number, goes on from the one before
             before = earlier + "\n" + before
         ids.append(match_indicator(obj, clause, str(unit or ""), str(kind or ""), catalogue=entries,
                                    sentence_before=before, elliptical=_elliptical(clause, mention),
@@ -330,8 +332,22 @@ def _previous_sentences(quantities: pd.DataFrame) -> list[str]:
     if not {"doc_id", "sentence_id", "sentence"} <= set(quantities.columns):
         return [""] * len(quantities)
     known = dict(zip(zip(quantities["doc_id"], quantities["sentence_id"]), quantities["sentence"]))
-    return [str(known.get((doc, sid - 1), "") or "") if isinstance(sid, (int, np.integer)) else ""
+    return [str(known.get((doc, _previous_id(sid)), "") or "")
             for doc, sid in zip(quantities["doc_id"], quantities["sentence_id"])]
+
+
+def _previous_id(sentence_id):
+    """The id of the sentence before: ``n - 1``, or for ids of the form ``doc:0021``, ``doc:0020``.
+
+    >>> _previous_id("wuzhong:0021"), _previous_id(7)
+    ('wuzhong:0020', 6)
+    """
+    if isinstance(sentence_id, (int, np.integer)):
+        return sentence_id - 1
+    head, _, number = str(sentence_id).rpartition(":")
+    if not number.isdigit() or int(number) == 0:
+        return None
+    return f"{head}:{int(number) - 1:0{len(number)}d}"
 
 
 _TITLE = re.compile(r"《[^《》]*》")
