@@ -65,6 +65,17 @@ def test_why_a_mention_cannot_be_the_cell(sentence, quote, kwargs, reject):
     assert cells.describe(sentence, quote, mention, **kwargs)["reject"] == reject
 
 
+def test_a_figure_per_unit_is_never_the_total():
+    found = quantities.extract_quantities(pd.DataFrame(
+        {"doc_id": ["d"], "sentence_id": [0], "text": ["全县各村（社区）各配备1名法律顾问，全县共配备村（社区）法律顾问126名。"],
+         "start": [0], "end": [40]}))
+    found = indicators.assign_indicators(found)
+    table = cells.candidate_table(found)
+    advisers = table[table["indicator_id"] == "village_legal_advisers"]
+    assert dict(zip(advisers["value"], advisers["reject"])) == {1.0: "per_unit", 126.0: ""}
+    assert cells.choose_cells(table).set_index("indicator_id").loc["village_legal_advisers", "value"] == 126.0
+
+
 @pytest.mark.parametrize("sentence, quote, field", [
     ("全区共受理行政复议案件114宗。", "行政复议案件114宗", "scope"),
     ("公布四批行政执法主体共31个。", "行政执法主体共31个", "scope"),

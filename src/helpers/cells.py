@@ -216,6 +216,9 @@ def candidate_table(quantities: pd.DataFrame, *, documents: pd.DataFrame | None 
              for obj, sent, quote, ind in zip(objects, q["sentence"], q["quote"], q["indicator_id"])]
     out = q.assign(section_type=section, **{k: [j[k] for j in judged] for k in ("reject", "scope", "subset", "note", "new")},
                    named=named, verdict="")
+    if "per_unit" in out:  # 各配备1名, 每个村1名: a figure per unit is never the body's total
+        per_unit = out["per_unit"].fillna(False).astype(bool) & (out["reject"] == "")
+        out.loc[per_unit, "reject"] = "per_unit"
     if "approx_marker" not in out:
         out["approx_marker"] = ""
     out["approx_marker"] = out["approx_marker"].fillna("")

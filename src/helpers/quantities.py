@@ -28,7 +28,11 @@ RULES_PATH = config.PACKAGE_DATA / "quantity_rules.yaml"
 
 # Columns added to schema.QUANTITIES by this module.
 # column: the header of the table column a mention stands in ("2024年"), empty in prose.
-EXTRA_COLUMNS = ["mention", "approx_marker", "direction", "quote_start", "quote_end", "column"]
+# period: how often a `frequency` mention recurs, as written after 每 (季度, 月, 年, 半年, 两个月), also
+# for a count per period (每年培训1200人); per_unit: the number is what each unit has (各配备1名,
+# 每个村配备1名), not a total; scope: the field a `rank` mention ranks in (全市, 全省).
+EXTRA_COLUMNS = ["mention", "approx_marker", "direction", "quote_start", "quote_end", "column",
+                 "period", "per_unit", "scope"]
 
 _DIGITS = r"[0-9０-９]"
 _ARABIC = rf"{_DIGITS}{{1,3}}(?:[,，]{_DIGITS}{{3}})+(?!{_DIGITS})(?:[.．]{_DIGITS}+)?|{_DIGITS}+(?:[.．]{_DIGITS}+)?"
@@ -81,6 +85,15 @@ class Rules:
     mention: re.Pattern = field(repr=False)
     mention_start: re.Pattern | None = field(default=None, repr=False)  # where a mention can begin
     not_quantity_scan: "_MaskScanner | None" = field(default=None, repr=False)  # all of them in one pass
+    frequency_period: re.Pattern | None = field(default=None, repr=False)
+    frequency_units: frozenset = frozenset()
+    frequency_gap: int = 0
+    per_unit_before: tuple = ()  # compiled patterns
+    per_unit_not_with: tuple = ()
+    per_unit_kinds: frozenset = frozenset()
+    ranks: tuple = ()  # compiled patterns
+    rank_scopes: tuple = ()
+    rank_verbs: tuple = ()
 
 
 def _longest_first(words) -> tuple:
@@ -162,6 +175,16 @@ def load_rules(path: str | Path | None = None) -> Rules:
         not_quantity_scan=_MaskScanner.build(not_quantities, gates),
         mention=mention,
         mention_start=_start_pattern(mention),
+        frequency_period=re.compile(data["frequency_period"]) if data.get("frequency_period") else None,
+        frequency_units=frozenset(str(u) for u in data.get("frequency_units") or []),
+        frequency_gap=int(data.get("frequency_gap", 0)),
+        per_unit_before=tuple(re.compile(p) for p in data.get("per_unit_before") or []),
+        per_unit_not_with=tuple(str(w) for w in data.get("per_unit_not_with") or []),
+        per_unit_kinds=frozenset(str(k) for k in data.get("per_unit_kinds") or []),
+        ranks=tuple(re.compile(p.replace("{N}", str(data.get("rank_number", r"\d+"))))
+                    for p in data.get("ranks") or []),
+        rank_scopes=_longest_first(data.get("rank_scopes")),
+        rank_verbs=_longest_first(data.get("rank_verbs")),
     )
 
 
@@ -812,6 +835,9 @@ class Mention:
     quote: str
     quote_start: int
     quote_end: int
+    period: str = ""
+    per_unit: bool = False
+    scope: str = ""
 
 
 _NOTE = re.compile(r"[（(][^（）()\d，,。；;]{1,6}[）)]")
@@ -893,7 +919,10 @@ def _candidates(text: str, rules: Rules, mask: _Mask):
                 continue
             if number_text == "一" and (rules.units[unit]["kind"] not in rules.one_counts_for_kinds
                                          or prev in rules.one_not_after):
-                continue
+                # 每年召开一次…会议: how often, where 一 is the number
+                if prev in rules.one_not_after or not (unit in rules.frequency_units
+                                                       and _period(text, start, rules)):
+                    continue
         if g["num2"] and g["num"] and not g["sep"]:
             continue
         # last of the tests that drop a match: the mask is the costly one
@@ -972,6 +1001,86 @@ def _kind(text: str, cand: dict, rules: Rules) -> tuple[str, str]:
     return "change", "down" if down else "up"
 
 
+def _period(text: str, start: int, rules: Rules) -> str:
+    """The period of a 每 phrase at most ``rules.frequency_gap`` characters before ``start`` in
+    its clause (每季度1次 -> 季度, 每两个月召开1次 -> 两个月), or ""."""
+    if rules.frequency_period is None:
+        return ""
+    before = text[_clause_start(text, start):start]
+    found = None
+    for found in rules.frequency_period.finditer(before):
+        pass
+    if found is None or len(before) - found.end() > rules.frequency_gap:
+        return ""
+    return re.sub(r"\s", "", found.group()[1:])
+
+
+def _per_unit(text: str, start: int, rules: Rules) -> bool:
+    """Whether the clause before ``start`` says the number is what each unit has (各配备1名,
+    每个村（社区）配备1名), by ``rules.per_unit_before``."""
+    before = _NOTE.sub("", text[_clause_start(text, start):start]).rstrip()
+    if not before or any(w in before for w in rules.per_unit_not_with):
+        return False
+    return any(p.search(before) for p in rules.per_unit_before)
+
+
+def find_ranks(text: str, *, rules: Rules | None = None) -> list[Mention]:
+    """Rank mentions (kind ``rank``): value the place, ``scope`` where it was ranked, ``object`` what.
+
+    >>> [(m.value, m.scope, m.object) for m in find_ranks("营商环境评价排名全省第一")]
+    [(1.0, '全省', '营商环境评价')]
+    """
+    rules = rules or load_rules()
+    found = []
+    for pattern in rules.ranks:
+        for m in pattern.finditer(text):
+            if not any(m.start() < e and s < m.end() for s, e, _ in found):
+                found.append((m.start(), m.end(), m))
+    out = []
+    for start, end, m in sorted(found, key=lambda f: f[0]):
+        g = m.groupdict()
+        if g.get("first"):
+            value, marker, unit = 1.0, "", g["first"]
+        else:
+            number = g.get("rank") or g.get("top")
+            try:
+                value = _parse_number(number)
+            except Exception:
+                continue
+            marker = "前" if g.get("top") else ""
+            unit = g.get("unit") or g.get("unit2") or ""
+        clause_start = _clause_start(text, start)
+        before = text[clause_start:start]
+        scope = g.get("scope") or next((w for w in reversed(_scope_words(before, rules))), "")
+        segment = before
+        changed = True
+        while changed:  # 竞赛中获得第二名: what was ranked, without how the rank was reached
+            changed = False
+            for verb in rules.rank_verbs:
+                if segment.endswith(verb) and len(segment) > len(verb):
+                    segment, changed = segment[:-len(verb)], True
+                    break
+        obj, offset, _ = _object_before(segment, rules) if segment.strip() else ("", len(segment), False)
+        if obj in rules.rank_scopes:
+            obj = ""
+        q_start = clause_start + offset if obj else start
+        out.append(Mention(
+            value=value, low=None, high=None, unit=unit, approx=bool(marker), approx_marker=marker,
+            kind="rank", direction="", object=obj, mention=text[start:end], start=start, end=end,
+            quote=text[q_start:end], quote_start=q_start, quote_end=end, scope=scope))
+    return out
+
+
+def _scope_words(before: str, rules: Rules) -> list[str]:
+    """The rank_scopes words of ``before`` in the order they occur."""
+    hits = []
+    for word in rules.rank_scopes:
+        at = before.rfind(word)
+        if at >= 0:
+            hits.append((at, word))
+    return [w for _, w in sorted(hits)]
+
+
 def find_quantities(text: str, *, rules: Rules | None = None) -> list[Mention]:
     """Every quantity mention in one sentence (or any text), in order, each with the object it
     counts (the order of preference is documented in quantity_rules.yaml, "counted object").
@@ -983,7 +1092,10 @@ def find_quantities(text: str, *, rules: Rules | None = None) -> list[Mention]:
     """
     rules = rules or load_rules()
     mask = _Mask(text, rules)
+    ranks = find_ranks(text, rules=rules) if rules.ranks else []
     cands = list(_candidates(text, rules, mask))
+    if ranks:  # 位列全省前三名: the 三名 is the rank, not a count of people
+        cands = [c for c in cands if not any(c["start"] < r.end and r.start < c["end"] for r in ranks)]
     mentions: list[Mention] = []
     cursor = 0
     for k, cand in enumerate(cands):
@@ -996,6 +1108,10 @@ def find_quantities(text: str, *, rules: Rules | None = None) -> list[Mention]:
         after_phrase, after_is_noun, after_used = _object_after(text[end:after_end], rules, unit=cand["unit"])
         before_phrase, offset, before_is_noun = _object_before(segment, rules)
         kind, direction = _kind(text, cand, rules)
+        period = _period(text, cand["number_start"], rules)
+        if period and kind == "count" and cand["unit"] in rules.frequency_units:
+            kind = "frequency"  # 每季度1次: how often, not how many
+        per_unit = kind in rules.per_unit_kinds and _per_unit(text, cand["start"], rules)
         lead = segment.strip()
         subset = next(w for w in rules.subset_words if lead.startswith(w)) if lead.startswith(rules.subset_words) else ""
         # nothing but subset or linking words before the number in its clause
@@ -1053,6 +1169,7 @@ def find_quantities(text: str, *, rules: Rules | None = None) -> list[Mention]:
             approx=cand["approx"], approx_marker=cand["approx_marker"], kind=kind, direction=direction,
             object=obj, mention=text[start:end], start=start, end=end,
             quote=text[q_start:q_end], quote_start=q_start, quote_end=q_end,
+            period=period, per_unit=per_unit,
         ))
     _assign_respectively(mentions, text)
     return mentions
@@ -1122,12 +1239,13 @@ def table_columns(sentences: pd.DataFrame, *, rules: Rules | None = None) -> dic
 
 
 def extract_quantities(sentences: pd.DataFrame, *, documents: pd.DataFrame | None = None,
-                       rules: Rules | None = None) -> pd.DataFrame:
+                       rules: Rules | None = None, ranks: bool = False) -> pd.DataFrame:
     """schema.QUANTITIES rows (plus EXTRA_COLUMNS) for every mention in ``sentences``.
 
     ``start``/``end`` and ``quote_start``/``quote_end`` index documents.text, like the sentence
     spans; ``file`` comes from ``documents`` when given. indicator_id/indicator_name stay empty
-    (helpers.indicators.assign_indicators fills them).
+    (helpers.indicators.assign_indicators fills them). With ``ranks`` the rank mentions of
+    :func:`find_ranks` (kind ``rank``, with ``scope``) are rows too, in text order.
 
     >>> s = pd.DataFrame({"doc_id": ["d"], "sentence_id": [0], "text": ["办结行政复议案件1件。"], "start": [10], "end": [21]})
     >>> extract_quantities(s)[["value", "unit", "object", "start", "end"]].to_dict("records")
@@ -1144,7 +1262,10 @@ def extract_quantities(sentences: pd.DataFrame, *, documents: pd.DataFrame | Non
         text = str(text)
         base = int(base)
         cells = tables.get((doc_id, sentence_id))
-        for m in find_quantities(text, rules=rules):
+        found_here = find_quantities(text, rules=rules)
+        if ranks:
+            found_here = sorted(found_here + find_ranks(text, rules=rules), key=lambda m: m.start)
+        for m in found_here:
             # a cell of a table row: the column header says which year or group it belongs to
             column = next((h for s, e, h in cells if s <= m.start < e), "") if cells else ""
             found.append((m, doc_id, sentence_id, text, base, column))
@@ -1177,6 +1298,9 @@ def extract_quantities(sentences: pd.DataFrame, *, documents: pd.DataFrame | Non
         "quote_start": [f[4] + m.quote_start for m, f in zip(mentions, found)],
         "quote_end": [f[4] + m.quote_end for m, f in zip(mentions, found)],
         "column": [f[5] for f in found],
+        "period": [m.period for m in mentions],
+        "per_unit": [m.per_unit for m in mentions],
+        "scope": [m.scope for m in mentions],
     }
     return _numeric_columns(pd.DataFrame({col: data[col] for col in columns}))
 
@@ -1187,4 +1311,6 @@ def _numeric_columns(out: pd.DataFrame) -> pd.DataFrame:
             out[col] = pd.to_numeric(out[col], errors="coerce").astype("float64")
     if out["approx"].dtype != bool:
         out["approx"] = out["approx"].astype(bool)
+    if out["per_unit"].dtype != bool:
+        out["per_unit"] = out["per_unit"].astype(bool)
     return out
